@@ -131,8 +131,9 @@ def _keras_download(name: str, cache_subdir: str) -> Path:
     import keras
 
     return Path(
-        keras.utils.get_file(f"{name}.gz", origin=DOWNLOAD_BASE + f"{name}.gz",
-                             cache_subdir=cache_subdir)
+        keras.utils.get_file(
+            f"{name}.gz", origin=DOWNLOAD_BASE + f"{name}.gz", cache_subdir=cache_subdir
+        )
     )
 
 
@@ -165,7 +166,7 @@ def _read_verified(path: Path, name: str) -> bytes:
         data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
     except (OSError, EOFError, gzip.BadGzipFile) as error:
         raise ChecksumError(
-            f"{path} is corrupt or truncated ({error}): its checksum cannot match. "
+            f"{path}: checksum failed, the file is corrupt or truncated ({error}). "
             "Replace it with an intact copy; this loader leaves your file as it is."
         ) from error
     digest = hashlib.sha256(data).hexdigest()

@@ -91,9 +91,7 @@ def layer_table(model: keras.Model, input_shape: tuple[int, ...] = INPUT_SHAPE) 
 def format_table(rows: list[LayerRow]) -> str:
     """A plain-text table of :func:`layer_table` rows with a total line."""
     header = ("Layer", "Type", "Output shape", "Params", "Arithmetic")
-    body = [
-        (r.name, r.kind, str(r.output_shape), f"{r.params:,}", r.formula) for r in rows
-    ]
+    body = [(r.name, r.kind, str(r.output_shape), f"{r.params:,}", r.formula) for r in rows]
     total = sum(r.params for r in rows)
     footer = ("Total", "", "", f"{total:,}", "")
     widths = [max(len(line[i]) for line in [header, *body, footer]) for i in range(len(header))]
@@ -109,9 +107,7 @@ def format_table(rows: list[LayerRow]) -> str:
     return "\n".join([fmt(header), rule, *map(fmt, body), rule, fmt(footer)])
 
 
-def most_confident_errors(
-    probabilities: np.ndarray, labels: np.ndarray, k: int = 16
-) -> np.ndarray:
+def most_confident_errors(probabilities: np.ndarray, labels: np.ndarray, k: int = 16) -> np.ndarray:
     """Indices of the ``k`` wrong predictions made with the highest predicted probability.
 
     ``probabilities`` has shape (N, classes), as ``model.predict`` returns it; ``labels`` has

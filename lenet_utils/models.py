@@ -118,6 +118,12 @@ class LeNet5(keras.Model):
             x = layer(x)
         return x
 
+    def compute_output_shape(self, input_shape):
+        shape = tuple(input_shape)
+        for layer in self.blocks:
+            shape = tuple(layer.compute_output_shape(shape))
+        return shape
+
     def get_config(self) -> dict:
         return {
             **super().get_config(),

@@ -47,8 +47,13 @@ def plot_history(
             epochs = np.arange(1, len(h[metric]) + 1)
             ax.plot(epochs, h[metric], "-", color=color, label=f"{prefix}training {metric}")
             if f"val_{metric}" in h:
-                ax.plot(epochs, h[f"val_{metric}"], "--", color=color,
-                        label=f"{prefix}validation {metric}")
+                ax.plot(
+                    epochs,
+                    h[f"val_{metric}"],
+                    "--",
+                    color=color,
+                    label=f"{prefix}validation {metric}",
+                )
     for ax, metric in zip(axes, ("Loss", "Accuracy"), strict=True):
         ax.set_xlabel("Epoch")
         ax.set_ylabel(metric)
@@ -83,8 +88,9 @@ def plot_images(
         raise ValueError("plot_images needs at least one image.")
     nrows = int(np.ceil(n / ncols))
     ncols = min(ncols, n)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(1.5 * ncols, 1.75 * nrows),
-                             layout="constrained", squeeze=False)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(1.5 * ncols, 1.75 * nrows), layout="constrained", squeeze=False
+    )
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i >= n:
@@ -106,7 +112,9 @@ def plot_images(
 
 
 def plot_confusion_matrix(
-    y_true: Sequence[int], y_pred: Sequence[int], class_names: Sequence[str],
+    y_true: Sequence[int],
+    y_pred: Sequence[int],
+    class_names: Sequence[str],
     title: str | None = None,
 ) -> Figure:
     """Counts of true class (rows) against predicted class (columns)."""
@@ -123,8 +131,15 @@ def plot_confusion_matrix(
     threshold = matrix.max() / 2
     for i in range(k):
         for j in range(k):
-            ax.text(j, i, matrix[i, j], ha="center", va="center", fontsize=7,
-                    color="white" if matrix[i, j] > threshold else "black")
+            ax.text(
+                j,
+                i,
+                matrix[i, j],
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if matrix[i, j] > threshold else "black",
+            )
     ax.set_title(title or "Confusion matrix on the test set")
     return fig
 
@@ -157,8 +172,14 @@ def plot_architecture(model: keras.Model, title: str | None = None) -> Figure:
     ax.set_ylim(-0.1, 1.15)
     ax.axis("off")
     for i, (name, kind, shape, params) in enumerate(blocks):
-        box = FancyBboxPatch((i, 0.2), 0.78, 0.7, boxstyle="round,pad=0.02",
-                             facecolor=_COLORS.get(kind, "#eeeeee"), edgecolor="#333333")
+        box = FancyBboxPatch(
+            (i, 0.2),
+            0.78,
+            0.7,
+            boxstyle="round,pad=0.02",
+            facecolor=_COLORS.get(kind, "#eeeeee"),
+            edgecolor="#333333",
+        )
         ax.add_patch(box)
         dims = " x ".join(str(d) for d in shape[1:])
         label = f"{name}\n{kind}\n\n{dims}"
@@ -166,9 +187,12 @@ def plot_architecture(model: keras.Model, title: str | None = None) -> Figure:
             label += f"\n{params:,} params"
         ax.text(i + 0.39, 0.55, label, ha="center", va="center", fontsize=7.5)
         if i < n - 1:
-            ax.annotate("", xy=(i + 1.0, 0.55), xytext=(i + 0.8, 0.55),
-                        arrowprops={"arrowstyle": "->", "color": "#333333"})
+            ax.annotate(
+                "",
+                xy=(i + 1.0, 0.55),
+                xytext=(i + 0.8, 0.55),
+                arrowprops={"arrowstyle": "->", "color": "#333333"},
+            )
     total = sum(r.params for r in rows)
-    ax.text(0, 1.05, title or f"{model.name}: {total:,} parameters", fontsize=10,
-            fontweight="bold")
+    ax.text(0, 1.05, title or f"{model.name}: {total:,} parameters", fontsize=10, fontweight="bold")
     return fig

@@ -81,7 +81,7 @@ def train(
     seed: int | None = SEED,
     checkpoint_dir: str | Path | None = None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
-    verbose: str | int = "auto",
+    verbose: str | int = 2,
 ) -> keras.callbacks.History:
     """Train LeNet-5 (or any model with the same inputs) with the reference recipe.
 
@@ -96,7 +96,8 @@ def train(
             when called again with the same directory (``keras.callbacks.BackupAndRestore``,
             in the subfolder ``lenet-backup``, removed once training completes).
         callbacks: more Keras callbacks.
-        verbose: Keras' progress output (``"auto"``, 0, 1 or 2).
+        verbose: Keras' progress output: 2 (default) prints one line per epoch, which reads
+            well in a notebook, a book and a log; 1 draws a live progress bar; 0 is silent.
 
     Returns:
         Keras' ``History``; ``history.model`` is the trained model.
@@ -107,14 +108,18 @@ def train(
         seed_everything(seed)
     if not isinstance(model, keras.Model):
         if not callable(model):
-            raise TypeError(f"model must be a keras.Model or a function returning one, "
-                            f"got {type(model).__name__}.")
+            raise TypeError(
+                f"model must be a keras.Model or a function returning one, "
+                f"got {type(model).__name__}."
+            )
         model = model()
     if not model.compiled:
         compile_reference(model, optimizer)
     all_callbacks = list(callbacks)
     if checkpoint_dir is not None:
-        all_callbacks.append(_backup_callback(checkpoint_dir))
+        # First, so that a finished epoch is saved before any user callback can crash or be
+        # killed at the end of it.
+        all_callbacks.insert(0, _backup_callback(checkpoint_dir))
     return model.fit(
         data.x_train,
         data.y_train,
@@ -128,6 +133,7 @@ def train(
 
 def evaluate(model: keras.Model, data: FashionMNIST, verbose: str | int = 0) -> dict[str, float]:
     """Test loss and accuracy of ``model`` on the 10,000 test images, as a dict."""
-    result = model.evaluate(data.x_test, data.y_test, batch_size=BATCH_SIZE, verbose=verbose,
-                            return_dict=True)
+    result = model.evaluate(
+        data.x_test, data.y_test, batch_size=BATCH_SIZE, verbose=verbose, return_dict=True
+    )
     return {name: float(np.asarray(value)) for name, value in result.items()}

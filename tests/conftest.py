@@ -1,0 +1,79 @@
+"""Shared fixtures: the real Fashion-MNIST, copies of its four files, small subsets."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before anything imports TensorFlow
+
+import shutil  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+
+import pytest  # noqa: E402
+
+from lenet_utils import data  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEBIAN_FILES = Path("/usr/share/datasets/fashion-mnist")
+GZ_NAMES = [f"{name}.gz" for name in data.FILES]
+
+N_TRAIN_SMALL = 2048
+N_TEST_SMALL = 512
+
+
+@pytest.fixture(scope="session")
+def fashion() -> data.FashionMNIST:
+    """The real Fashion-MNIST, loaded once for the whole session."""
+    return data.load_fashion_mnist()
+
+
+@pytest.fixture(scope="session")
+def small_fashion(fashion: data.FashionMNIST) -> data.FashionMNIST:
+    """The first 2,048 training and 512 test images: enough to train for a few seconds."""
+    return data.FashionMNIST(
+        x_train=fashion.x_train[:N_TRAIN_SMALL],
+        y_train=fashion.y_train[:N_TRAIN_SMALL],
+        x_test=fashion.x_test[:N_TEST_SMALL],
+        y_test=fashion.y_test[:N_TEST_SMALL],
+        class_names=fashion.class_names,
+        source=fashion.source,
+    )
+
+
+@pytest.fixture(scope="session")
+def real_files_dir() -> Path:
+    """The directory that holds the four real ``.gz`` files (read only: never modify it)."""
+    missing = [name for name in GZ_NAMES if not (DEBIAN_FILES / name).is_file()]
+    if missing:
+        pytest.skip(f"the real Fashion-MNIST files are not in {DEBIAN_FILES}: {missing}")
+    return DEBIAN_FILES
+
+
+@pytest.fixture
+def gz_copy(tmp_path: Path, real_files_dir: Path) -> Path:
+    """A fresh temporary directory holding a copy of the four real ``.gz`` files."""
+    directory = tmp_path / "fashion-copy"
+    directory.mkdir()
+    for name in GZ_NAMES:
+        shutil.copyfile(real_files_dir / name, directory / name)
+    return directory
+
+
+@pytest.fixture
+def isolated_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    """Point every search location at empty temporary directories, and unset the env var.
+
+    Returns the two directories (``keras`` and ``debian``) so a test can fill them.
+    """
+    keras_cache = tmp_path / "keras-cache" / "fashion-mnist"
+    debian = tmp_path / "debian" / "fashion-mnist"
+    keras_cache.mkdir(parents=True)
+    debian.mkdir(parents=True)
+    monkeypatch.delenv(data.ENV_VAR, raising=False)
+    monkeypatch.setattr(data, "KERAS_CACHE", keras_cache)
+    monkeypatch.setattr(data, "DEBIAN_DIR", debian)
+    return {"keras": keras_cache, "debian": debian}

@@ -1,0 +1,139 @@
+"""The chapters as files: paired, executed, Colab-ready, warning-free, in the table of contents.
+
+Executing them is nbval's job (see pyproject.toml); these tests check what a reader, a
+learner in Colab and the book build rely on.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from pathlib import Path
+
+import jupytext
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = sorted((ROOT / "chapters").glob("*.md"))
+WARNING_RE = re.compile(r"\b(Deprecation|User|Future|Runtime|Syntax|PendingDeprecation)Warning\b")
+
+
+def _tool(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+colab = _tool("colab")
+
+
+def _cells(path: Path) -> list[tuple[str, str]]:
+    nb = jupytext.read(path)
+    return [(c.cell_type, c.source.strip()) for c in nb.cells]
+
+
+def _ipynb(md: Path) -> dict:
+    return json.loads(md.with_suffix(".ipynb").read_text())
+
+
+def test_there_are_seven_chapters_all_in_the_toc():
+    assert len(CHAPTERS) == 7
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    listed = [c["file"] for part in toc["parts"] for c in part["chapters"]]
+    for md in CHAPTERS:
+        assert f"chapters/{md.stem}" in listed, f"{md.name} is missing from _toc.yml"
+    for entry in listed:
+        assert list(ROOT.glob(f"{entry}.*")), f"_toc.yml lists {entry}, which does not exist"
+
+
+@pytest.mark.parametrize("md", CHAPTERS, ids=lambda p: p.stem)
+def test_md_and_ipynb_agree(md: Path):
+    ipynb = md.with_suffix(".ipynb")
+    assert ipynb.exists(), f"{md.name} has no paired {ipynb.name}: run tools/execute.py"
+    from_md, from_ipynb = _cells(md), _cells(ipynb)
+    assert len(from_md) == len(from_ipynb), (
+        f"{md.name} and {ipynb.name} have {len(from_md)} and {len(from_ipynb)} cells: "
+        "re-execute with tools/execute.py"
+    )
+    for i, (a, b) in enumerate(zip(from_md, from_ipynb, strict=True)):
+        assert a == b, f"cell {i} differs between {md.name} and {ipynb.name}"
+    formats = _ipynb(md)["metadata"].get("jupytext", {}).get("formats", "")
+    assert "md:myst" in formats and "ipynb" in formats
+
+
+@pytest.mark.parametrize("md", CHAPTERS, ids=lambda p: p.stem)
+def test_committed_executed_top_to_bottom(md: Path):
+    code = [c for c in _ipynb(md)["cells"] if c["cell_type"] == "code"]
+    counts = [c["execution_count"] for c in code]
+    assert None not in counts, f"{md.stem}: unexecuted cells (nbval would check nothing there)"
+    assert counts == list(range(1, len(code) + 1)), f"{md.stem}: not run top to bottom once"
+    errors = [o for c in code for o in c["outputs"] if o["output_type"] == "error"]
+    assert not errors, f"{md.stem}: stored outputs contain an error"
+
+
+@pytest.mark.parametrize("md", CHAPTERS, ids=lambda p: p.stem)
+def test_outputs_have_no_python_warnings(md: Path):
+    for cell in _ipynb(md)["cells"]:
+        for output in cell.get("outputs", []):
+            text = json.dumps(output)
+            match = WARNING_RE.search(text)
+            assert not match, f"{md.stem}: a stored output contains {match.group(0)}"
+
+
+@pytest.mark.parametrize("md", CHAPTERS, ids=lambda p: p.stem)
+def test_keras3_idioms_only(md: Path):
+    code = "\n".join(src for kind, src in _cells(md) if kind == "code")
+    assert "input_shape=" not in code, "use keras.Input(shape=...) instead of input_shape="
+    assert "tensorflow.keras" not in code and "tf.keras" not in code, "import keras (Keras 3)"
+
+
+@pytest.mark.parametrize("md", CHAPTERS, ids=lambda p: p.stem)
+def test_colab_badge_opens_this_notebook_on_a_gpu(md: Path):
+    nb = _ipynb(md)
+    assert nb["metadata"].get("accelerator") == "GPU"
+    head = "".join("".join(c["source"]) for c in nb["cells"][:2] if c["cell_type"] == "markdown")
+    assert colab.badge(md.with_suffix(".ipynb")) in head, f"{md.stem}: badge missing or stale"
+    url = colab.colab_url(md.with_suffix(".ipynb"))
+    repo, branch = colab.repository()
+    assert url.endswith(f"/{repo}/blob/{branch}/chapters/{md.stem}.ipynb")
+    first_code = next(c for c in nb["cells"] if c["cell_type"] == "code")
+    source = "".join(first_code["source"])
+    assert '"google.colab" in sys.modules' in source, "first code cell must be the Colab set-up"
+    assert "--no-deps" in source, "installing lenet_utils must not touch Colab's TensorFlow"
+    assert colab.install_target() in source
+
+
+def test_colab_tool_reports_a_stale_badge(tmp_path: Path):
+    (tmp_path / "chapters").mkdir()
+    (tmp_path / "_config.yml").write_text(
+        "repository:\n  url: https://github.com/someone/else\n  branch: dev\n"
+    )
+    md = tmp_path / "chapters" / "x.md"
+    md.write_text(CHAPTERS[0].read_text())
+    assert colab.sync(md, check=True, root=tmp_path)
+    assert md.read_text() == CHAPTERS[0].read_text(), "--check must not change the file"
+    colab.sync(md, check=False, root=tmp_path)
+    text = md.read_text()
+    assert "github/someone/else/blob/dev/chapters/x.ipynb" in text
+    assert '"git+https://github.com/someone/else@dev"' in text
+
+
+@pytest.mark.parametrize("md", CHAPTERS, ids=lambda p: p.stem)
+def test_every_glued_name_in_the_text_is_computed(md: Path):
+    nb = _ipynb(md)
+    text = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    used = set(re.findall(r"\{glue:?\w*\}`([\w]+)", text))
+    glued = set()
+    for cell in nb["cells"]:
+        for output in cell.get("outputs", []):
+            scrap = output.get("metadata", {}).get("scrapbook", {})
+            if "name" in scrap:
+                glued.add(scrap["name"])
+    assert used <= glued, f"{md.stem}: text quotes {sorted(used - glued)}, never glued"
+
+
+def test_reproducibility_page_is_current():
+    assert _tool("reproducibility").main(["--check"]) == 0
