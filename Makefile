@@ -1,5 +1,5 @@
 # The two commands of README.md. Each one sets up a fresh machine first (tools/setup.sh).
-.PHONY: setup book test student lint
+.PHONY: setup book test student lint bench
 
 setup:
 	bash tools/setup.sh
@@ -14,3 +14,7 @@ test: setup
 
 lint:
 	.venv/bin/ruff check . && .venv/bin/ruff format --check lenet_utils tools tests
+
+## Write the student edition (solutions removed) into student/chapters/.
+student: setup
+	.venv/bin/python tools/student.py

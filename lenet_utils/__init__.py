@@ -7,9 +7,17 @@ One module per concern:
 - :mod:`lenet_utils.inspection`: shape traces and parameter arithmetic;
 - :mod:`lenet_utils.training`: the reference recipe as one call;
 - :mod:`lenet_utils.plotting`: curves, image grids, confusion matrix, architecture figure;
+- :mod:`lenet_utils.checks`: self-checks a learner runs on an answer, explaining what is wrong;
 - :mod:`lenet_utils.notebook`: small things the notebooks need (Colab set-up, glue).
 """
 
+from .checks import (
+    CheckResult,
+    check_architecture,
+    check_output_shape,
+    check_param_count,
+    check_same_function,
+)
 from .data import CLASS_NAMES, FashionMNIST, load_fashion_mnist, load_raw
 from .inspection import format_table, layer_table, most_confident_errors, shape_trace
 from .models import (
@@ -29,12 +37,17 @@ __version__ = "0.1.0"
 __all__ = [
     "CLASS_NAMES",
     "LENET5_PARAMS",
+    "CheckResult",
     "FashionMNIST",
     "LeNet5",
     "build",
     "build_functional",
     "build_sequential",
     "build_subclassed",
+    "check_architecture",
+    "check_output_shape",
+    "check_param_count",
+    "check_same_function",
     "compile_reference",
     "evaluate",
     "format_table",

@@ -10,14 +10,35 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 __all__ = ["glue"]
 
 
-def glue(name: str, value: Any, display: bool = False) -> Any:
-    """Record ``value`` under ``name`` for the book's prose, and return it."""
+class _Text:
+    """A string that displays without quotes, so that ``{glue:text}`` shows it as prose."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        printer.text(self.text)
+
+
+def glue(name: str, value: Any, display: bool = False) -> None:
+    """Record ``value`` under ``name`` for the book's prose.
+
+    NumPy scalars are stored as plain Python numbers (so that format specs such as
+    ``{glue:text}`acc:.1%``` apply) and strings without quotes.
+    """
     try:
         from myst_nb import glue as myst_glue
     except ImportError:
-        return value
-    myst_glue(name, value, display=display)
-    return value
+        return
+    stored = value.item() if isinstance(value, np.generic) else value
+    if isinstance(stored, str):
+        stored = _Text(stored)
+    myst_glue(name, stored, display=display)

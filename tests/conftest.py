@@ -49,7 +49,10 @@ def real_files_dir() -> Path:
     """The directory that holds the four real ``.gz`` files (read only: never modify it)."""
     missing = [name for name in GZ_NAMES if not (DEBIAN_FILES / name).is_file()]
     if missing:
-        pytest.skip(f"the real Fashion-MNIST files are not in {DEBIAN_FILES}: {missing}")
+        pytest.fail(
+            f"the real Fashion-MNIST files are not in {DEBIAN_FILES}: {missing}. "
+            "Install them: apt-get install dataset-fashion-mnist (make setup does)."
+        )
     return DEBIAN_FILES
 
 
@@ -77,3 +80,20 @@ def isolated_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[st
     monkeypatch.setattr(data, "KERAS_CACHE", keras_cache)
     monkeypatch.setattr(data, "DEBIAN_DIR", debian)
     return {"keras": keras_cache, "debian": debian}
+
+
+@pytest.fixture(scope="session")
+def book_html(tmp_path_factory) -> Path:
+    """The book, built once per session into a temporary folder, warnings as errors."""
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("book")
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    command = [str(jupyter_book), "build", str(REPO_ROOT), "--path-output", str(out)]
+    command += ["--warningiserror", "--nitpick", "--keep-going"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=1200)
+    assert result.returncode == 0, (
+        f"the book build failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    )
+    return out / "_build" / "html"
