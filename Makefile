@@ -18,3 +18,8 @@ lint:
 ## Write the student edition (solutions removed) into student/chapters/.
 student: setup
 	.venv/bin/python tools/student.py
+
+## Benchmarks: plain Keras vs lenet_utils.train vs a PyTorch peer, and the book build time.
+bench: setup
+	.venv/bin/python -c "import torch" 2>/dev/null || .venv/bin/python -m pip install -q "torch==2.13.0"
+	.venv/bin/python benchmarks/run.py --out benchmarks/results/cpu.json

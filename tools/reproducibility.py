@@ -1,10 +1,11 @@
 """Write ``reproducibility.md`` from the metadata that ``tools/execute.py`` stores.
 
-    python tools/reproducibility.py           # rewrite the page
-    python tools/reproducibility.py --check   # exit 1 if the page is out of date
+    python tools/reproducibility.py           # rewrite the page (and the guide's table)
+    python tools/reproducibility.py --check   # exit 1 if either is out of date
 
 The page lists, for each chapter, when it was last executed, how long it took, and the
-software and hardware it ran on. Nothing on it is typed by hand.
+software and hardware it ran on. The same run-time table goes into ``instructor_guide.md``,
+between its ``run-times`` markers. Nothing in either is typed by hand.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGE = ROOT / "reproducibility.md"
+PAGE = "reproducibility.md"
+GUIDE = "instructor_guide.md"
+START, END = "<!-- run-times:start -->", "<!-- run-times:end -->"
 
 
 def _runs(root: Path) -> list[tuple[str, dict]]:
@@ -24,6 +27,26 @@ def _runs(root: Path) -> list[tuple[str, dict]]:
         meta = json.loads(nb.read_text()).get("metadata", {})
         runs.append((nb.stem, meta.get("lenet_run", {})))
     return runs
+
+
+def _label(machine: dict) -> str:
+    label = f"{machine.get('cpu', '?')}, {machine.get('cores', '?')} cores"
+    if machine.get("gpu", "none") != "none":
+        label += f", {machine['gpu']}"
+    return label
+
+
+def run_time_table(root: Path = ROOT) -> list[str]:
+    """The run-time table (markdown lines) of the chapters' last execution."""
+    runs = _runs(root)
+    lines = ["| chapter | executed | run time (s) | machine |", "|---|---|---:|---|"]
+    for stem, run in runs:
+        lines.append(
+            f"| {{doc}}`chapters/{stem}` | {run.get('executed', 'not recorded')} "
+            f"| {run.get('seconds', float('nan')):.0f} | {_label(run.get('machine', {}))} |"
+        )
+    total = sum(run.get("seconds", 0.0) for _, run in runs)
+    return [*lines, "", f"All chapters together: {total:.0f} s."]
 
 
 def render(root: Path = ROOT) -> str:
@@ -38,26 +61,16 @@ def render(root: Path = ROOT) -> str:
         "",
         "## Run time of each chapter",
         "",
-        "| chapter | executed | run time (s) | machine |",
-        "|---|---|---:|---|",
+        *run_time_table(root),
+        "",
+        "## Software",
+        "",
     ]
-    machines = {}
-    for stem, run in runs:
-        machine = run.get("machine", {})
-        label = f"{machine.get('cpu', '?')}, {machine.get('cores', '?')} cores"
-        if machine.get("gpu", "none") != "none":
-            label += f", {machine['gpu']}"
-        machines[label] = machine
-        lines.append(
-            f"| {{doc}}`chapters/{stem}` | {run.get('executed', 'not recorded')} "
-            f"| {run.get('seconds', float('nan')):.0f} | {label} |"
-        )
-    total = sum(run.get("seconds", 0.0) for _, run in runs)
-    lines += ["", f"All chapters together: {total:.0f} s.", "", "## Software", ""]
     versions = next((run["versions"] for _, run in reversed(runs) if "versions" in run), {})
     lines += ["| package | version |", "|---|---|"]
     lines += [f"| {name} | {version} |" for name, version in versions.items()]
     lines += ["", "## Hardware", ""]
+    machines = {_label(run.get("machine", {})): run.get("machine", {}) for _, run in runs}
     for label, machine in machines.items():
         lines.append(f"* {label}; {machine.get('platform', '')}; GPU: {machine.get('gpu', '?')}")
     lines += [
@@ -71,19 +84,32 @@ def render(root: Path = ROOT) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
+def render_guide(root: Path = ROOT) -> str:
+    """``instructor_guide.md`` with the current run-time table between its markers."""
+    text = (root / GUIDE).read_text()
+    if START not in text or END not in text:
+        raise SystemExit(f"{GUIDE}: the markers {START} and {END} are missing")
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    return head + START + "\n" + "\n".join(run_time_table(root)) + "\n" + END + tail
+
+
+def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true")
+    parser.add_argument("--check", action="store_true", help="report, change nothing")
     args = parser.parse_args(argv)
-    text = render()
-    if args.check:
-        if not PAGE.exists() or PAGE.read_text() != text:
-            print(f"{PAGE.name} is out of date: run python tools/reproducibility.py")
-            return 1
-        return 0
-    PAGE.write_text(text)
-    print(f"wrote {PAGE}")
-    return 0
+    stale = []
+    for path, text in [(root / PAGE, render(root)), (root / GUIDE, render_guide(root))]:
+        if path.exists() and path.read_text() == text:
+            continue
+        if args.check:
+            stale.append(path.name)
+        else:
+            path.write_text(text)
+            print(f"wrote {path}")
+    for name in stale:
+        print(f"{name} is out of date: run python tools/reproducibility.py")
+    return 1 if stale else 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,237 @@
+"""Benchmark the course's training against plain Keras and a PyTorch peer, and print a table.
+
+    make bench                      # or: .venv/bin/python benchmarks/run.py
+    python benchmarks/run.py --epochs 20 --out benchmarks/results/cpu.json
+
+In one run, each in a fresh process, one after the other on the same machine:
+
+* ``keras-default``: LeNet-5 trained the way a learner writes it in plain Keras;
+* ``keras-tuned``: the same model and recipe through ``lenet_utils.train``, the chapters' path;
+* ``torch``: the same LeNet-5 in PyTorch, same data, batch and optimiser (needs the ``bench``
+  extra; skipped, and said so, when PyTorch is not installed);
+
+then the book build. It prints the median and range of seconds per epoch, inference time on
+the 10,000 test images, peak resident memory of the whole run, test accuracy, the book build
+time and the ratios between the runs. It asserts nothing about time: the figures are for
+people to read (and, with ``--out``, for the book's Performance appendix to show).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKER = Path(__file__).resolve().parent / "worker.py"
+
+
+def machine() -> dict:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = {"python": platform.python_version()}
+    for name in ["tensorflow", "keras", "torch", "numpy", "jupyter-book"]:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    gpu = "none"
+    try:
+        out = subprocess.run(
+            ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
+        if out.returncode == 0 and out.stdout.strip():
+            gpu = out.stdout.strip().splitlines()[0]
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    return {
+        "cpu": cpu,
+        "cores": len(os.sched_getaffinity(0)),
+        "gpu": gpu,
+        "platform": platform.platform(),
+        "versions": versions,
+    }
+
+
+def run_worker(kind: str, epochs: int) -> dict:
+    print(f"  {kind}: training {epochs} epochs ...", flush=True)
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
+    env.pop("LENET_MAX_EPOCHS", None)
+    out = subprocess.run(
+        [sys.executable, str(WORKER), kind, "--epochs", str(epochs)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    lines = [line for line in out.stdout.splitlines() if line.startswith("RESULT ")]
+    if out.returncode != 0 or not lines:
+        raise SystemExit(f"{kind} failed (exit {out.returncode}):\n{out.stderr[-3000:]}")
+    return json.loads(lines[-1][len("RESULT ") :])
+
+
+def book_build_seconds() -> float:
+    print("  book: building ...", flush=True)
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    with tempfile.TemporaryDirectory() as out:
+        start = time.perf_counter()
+        result = subprocess.run(
+            [str(jupyter_book), "build", str(ROOT), "--path-output", out],
+            capture_output=True,
+            text=True,
+        )
+        seconds = time.perf_counter() - start
+    if result.returncode != 0:
+        raise SystemExit(f"the book build failed:\n{result.stdout[-3000:]}")
+    return seconds
+
+
+def _row(name: str, r: dict) -> str:
+    times = np.asarray(r["epoch_seconds"])
+    return (
+        f"| {name} | {np.median(times):.2f} | {times.min():.2f}-{times.max():.2f} "
+        f"| {r['inference_seconds'] * 1000:.0f} | {r['peak_rss_mb']:.0f} "
+        f"| {r['test_accuracy']:.4f} |"
+    )
+
+
+def epoch_flops() -> float:
+    """Floating-point operations of one epoch: 3 forward passes per training image, 1 per
+    validation image, counted from LeNet-5's layer shapes (2 per multiply-add)."""
+    import lenet_utils
+
+    macs = 0
+    for row in lenet_utils.layer_table(lenet_utils.build_sequential()):
+        if row.kind in ("Conv2D", "Dense"):
+            per_output = row.params // row.output_shape[-1] - 1  # weights per output value
+            macs += int(np.prod(row.output_shape[1:])) * per_output
+    return 2.0 * macs * (3 * 48_000 + 12_000)
+
+
+def plot(results: dict, info: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.5, 2.8), layout="constrained")
+    names = [NAMES[kind] for kind in results]
+    ax.boxplot([r["epoch_seconds"] for r in results.values()], vert=False, widths=0.5)
+    ax.set_yticks(range(1, len(names) + 1), names)
+    ax.set_xlim(left=0)
+    ax.set_xlabel("seconds per epoch")
+    ax.set_title(f"LeNet-5 on {info['cores']} CPU cores ({info['cpu']})", fontsize=9)
+    ax.grid(axis="x", alpha=0.3)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+NAMES = {
+    "keras-default": "Keras, plain model.fit",
+    "keras-tuned": "Keras, lenet_utils.train",
+    "torch": "PyTorch peer",
+}
+
+
+def report(results: dict, book: float | None, info: dict, epochs: int) -> str:
+    """The figures as markdown: what ran where, a table, then ratios and arithmetic."""
+    gpu = f"GPU: {info['gpu']}" if info["gpu"] != "none" else "no GPU"
+    v = info["versions"]
+    lines = [
+        f"Measured {time.strftime('%Y-%m-%d')} on {info['cpu']}, {info['cores']} cores, {gpu}"
+        f" ({info['platform']}); Python {v['python']}, TensorFlow {v['tensorflow']}, "
+        f"Keras {v['keras']}, PyTorch {v['torch']}. Each run: {epochs} epochs in a fresh process.",
+        "",
+        "| run | median s/epoch | range | inference ms (10,000 images) | peak RSS MB "
+        "| test accuracy |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    lines += [_row(NAMES[kind], r) for kind, r in results.items()]
+    med = {k: r["median_epoch_seconds"] for k, r in results.items()}
+    lines.append("")
+    if "keras-default" in med and "keras-tuned" in med:
+        speedup = med["keras-default"] / med["keras-tuned"]
+        lines.append(f"* `lenet_utils.train` vs plain Keras: {speedup:.2f}x per epoch")
+    if "torch" in med:
+        for kind in ("keras-default", "keras-tuned"):
+            if kind in med:
+                ratio = med["torch"] / med[kind]
+                lines.append(
+                    f"* {NAMES[kind]} vs PyTorch: {ratio:.2f}x per epoch (above 1: Keras is faster)"
+                )
+        ratio = results["torch"]["inference_seconds"] / results["keras-tuned"]["inference_seconds"]
+        lines.append(
+            f"* inference, `lenet_utils.train`'s model vs PyTorch: {ratio:.2f}x "
+            "(above 1: Keras is faster)"
+        )
+    else:
+        lines.append("* PyTorch peer: not run (install the bench extra: pip install -e '.[bench]')")
+    flops = epoch_flops()
+    lines.append(
+        f"* one epoch is about {flops / 1e9:.0f} GFLOP; "
+        + ", ".join(f"{NAMES[k]} achieves {flops / m / 1e9:.0f} GFLOP/s" for k, m in med.items())
+    )
+    if book is not None:
+        lines.append(
+            f"* building the book from the stored outputs (nothing executed): {book:.1f} s"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--skip-book", action="store_true")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="also write the figures here as JSON, with a .md table and a .png plot beside it",
+    )
+    args = parser.parse_args(argv)
+    info = machine()
+    print(f"Benchmarking on {info['cpu']} ({info['cores']} cores) ...", flush=True)
+    kinds = ["keras-default", "keras-tuned"]
+    if importlib.util.find_spec("torch") is not None:
+        kinds.append("torch")
+    results = {kind: run_worker(kind, args.epochs) for kind in kinds}
+    book = None if args.skip_book else book_build_seconds()
+    text = report(results, book, info, args.epochs)
+    print()
+    print(text)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        record = {
+            "machine": info,
+            "epochs": args.epochs,
+            "results": results,
+            "book_build_seconds": book,
+            "measured": time.strftime("%Y-%m-%d"),
+        }
+        args.out.write_text(json.dumps(record, indent=2) + "\n")
+        args.out.with_suffix(".md").write_text(text)
+        plot(results, info, args.out.with_suffix(".png"))
+        print(f"wrote {args.out} and its .md and .png")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
