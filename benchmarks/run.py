@@ -135,7 +135,7 @@ def plot(results: dict, info: dict, path: Path) -> None:
 
     fig, ax = plt.subplots(figsize=(7.5, 2.8), layout="constrained")
     names = [NAMES[kind] for kind in results]
-    ax.boxplot([r["epoch_seconds"] for r in results.values()], vert=False, widths=0.5)
+    ax.boxplot([r["epoch_seconds"] for r in results.values()], orientation="horizontal", widths=0.5)
     ax.set_yticks(range(1, len(names) + 1), names)
     ax.set_xlim(left=0)
     ax.set_xlabel("seconds per epoch")

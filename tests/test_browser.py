@@ -106,8 +106,13 @@ def _visit(browser, url: str, screenshot: Path | None = None) -> dict:
     if screenshot is not None:
         screenshot.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(screenshot), full_page=True)
-    return {"page": page, "context": context, "external": external, "failed": failed,
-            "errors": errors}
+    return {
+        "page": page,
+        "context": context,
+        "external": external,
+        "failed": failed,
+        "errors": errors,
+    }
 
 
 @pytest.fixture(scope="module", autouse=True)
