@@ -862,6 +862,26 @@ def _traced_or_reference(model: keras.Model | None, function: str) -> _Traced:
 # --------------------------------------------------------------------------------------------
 
 
+def _locate(
+    layer: object, model: keras.Model | None, function: str, task: str
+) -> tuple[_Report, _Traced, int | CheckResult]:
+    """The report, the traced model and the index of ``layer`` in it, or a failed result
+    (as the index) when the model cannot be traced or has no such layer."""
+    key = _require_layer_key(layer, function)
+    traced = _traced_or_reference(model, function)
+    report = _Report()
+    for note in traced.notes:
+        report.note(note)
+    if traced.error is not None:
+        report.bad(f"the model cannot process a batch of 28x28x1 images: {traced.error}")
+        return report, traced, report.result("", f"could not {task}")
+    index = _find(traced, key, model)
+    if isinstance(index, str):
+        report.bad(index)
+        return report, traced, report.result("", "no such layer")
+    return report, traced, index
+
+
 def _require_count(answer: object) -> int:
     if isinstance(answer, bool) or not isinstance(answer, numbers.Real):
         raise TypeError(
@@ -908,18 +928,9 @@ def check_param_count(
           • 2,416 = 16 x (5 x 5 x 6 + 1)
     """
     count = _require_count(answer)
-    key = _require_layer_key(layer, "check_param_count")
-    traced = _traced_or_reference(model, "check_param_count")
-    report = _Report()
-    for note in traced.notes:
-        report.note(note)
-    if traced.error is not None:
-        report.bad(f"the model cannot process a batch of 28x28x1 images: {traced.error}")
-        return report.result("", "could not count the parameters")
-    index = _find(traced, key, model)
-    if isinstance(index, str):
-        report.bad(index)
-        return report.result("", "no such layer")
+    report, traced, index = _locate(layer, model, "check_param_count", "count the parameters")
+    if isinstance(index, CheckResult):
+        return index
     row, target = traced.rows[index], traced.layers[index]
     name = _display(traced, target)
     if count == row.params:
@@ -1136,18 +1147,9 @@ def check_output_shape(
           ✗ 24x24 is what padding='valid' would give; conv1 uses padding='same', which ...
     """
     shape = _require_shape(answer)
-    key = _require_layer_key(layer, "check_output_shape")
-    traced = _traced_or_reference(model, "check_output_shape")
-    report = _Report()
-    for note in traced.notes:
-        report.note(note)
-    if traced.error is not None:
-        report.bad(f"the model cannot process a batch of 28x28x1 images: {traced.error}")
-        return report.result("", "could not follow the shapes")
-    index = _find(traced, key, model)
-    if isinstance(index, str):
-        report.bad(index)
-        return report.result("", "no such layer")
+    report, traced, index = _locate(layer, model, "check_output_shape", "follow the shapes")
+    if isinstance(index, CheckResult):
+        return index
     target, row = traced.layers[index], traced.rows[index]
     name = _display(traced, target)
     expected = row.output_shape

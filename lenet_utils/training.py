@@ -92,7 +92,7 @@ def train(
     epochs: int = EPOCHS,
     batch_size: int = BATCH_SIZE,
     validation_split: float = VALIDATION_SPLIT,
-    optimizer: str | keras.optimizers.Optimizer = "rmsprop",
+    optimizer: str | keras.optimizers.Optimizer | None = None,
     seed: int | None = SEED,
     checkpoint_dir: str | Path | None = None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
@@ -105,7 +105,8 @@ def train(
             weights drawn after seeding (reproducible from scratch); with a model, seed first
             with :func:`seed_everything` and then build it.
         data: Fashion-MNIST from :func:`lenet_utils.data.load_fashion_mnist`.
-        epochs, batch_size, validation_split, optimizer: the recipe; defaults are the reference.
+        epochs, batch_size, validation_split, optimizer: the recipe; defaults are the reference
+            (``optimizer=None`` means RMSprop for a model that is not compiled yet).
             The environment variable ``LENET_MAX_EPOCHS``, when set, caps ``epochs``.
         seed: seeds everything (shuffling too) before training; ``None`` leaves seeds alone.
         checkpoint_dir: if given, a run that is killed resumes from its last finished epoch
@@ -131,7 +132,13 @@ def train(
             )
         model = model()
     if not model.compiled:
-        compile_reference(model, optimizer)
+        compile_reference(model, optimizer or "rmsprop")
+    elif optimizer is not None:
+        raise ValueError(
+            "optimizer= was given, but the model is already compiled with its own optimizer, "
+            "which train() would use instead. Pass an uncompiled model (or a function that "
+            "builds one), or compile it with this optimizer yourself and leave optimizer out."
+        )
     all_callbacks = list(callbacks)
     if checkpoint_dir is not None:
         # First, so that a finished epoch is saved before any user callback can crash or be

@@ -25,6 +25,16 @@ N_TRAIN_SMALL = 2048
 N_TEST_SMALL = 512
 
 
+def load_module(path: Path):
+    """Import a script of tools/ or benchmarks/ (folders that are not packages) by its path."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.fixture(scope="session")
 def fashion() -> data.FashionMNIST:
     """The real Fashion-MNIST, loaded once for the whole session."""

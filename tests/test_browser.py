@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import importlib.util
 import shutil
 import threading
 from pathlib import Path
@@ -20,6 +19,7 @@ from urllib.parse import urlparse
 
 import pytest
 import yaml
+from conftest import load_module
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -34,9 +34,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 
-spec = importlib.util.spec_from_file_location("colab", ROOT / "tools" / "colab.py")
-colab = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(colab)
+colab = load_module(ROOT / "tools" / "colab.py")
 
 
 def _toc_pages() -> list[str]:

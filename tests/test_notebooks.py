@@ -6,7 +6,6 @@ learner in Colab and the book build rely on.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 import jupytext
 import pytest
 import yaml
+from conftest import load_module
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "chapters").glob("*.md"))
@@ -21,10 +21,7 @@ WARNING_RE = re.compile(r"\b(Deprecation|User|Future|Runtime|Syntax|PendingDepre
 
 
 def _tool(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(ROOT / "tools" / f"{name}.py")
 
 
 colab = _tool("colab")

@@ -7,7 +7,6 @@ jupytext, stands in for the real ones; the real chapters are transformed in memo
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -15,15 +14,13 @@ from pathlib import Path
 import jupytext
 import nbformat
 import pytest
+from conftest import load_module
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _tool(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(ROOT / "tools" / f"{name}.py")
 
 
 student = _tool("student")

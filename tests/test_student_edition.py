@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import nbclient
 import nbformat
 import pytest
+from conftest import load_module
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDENT = sorted((ROOT / "student" / "chapters").glob("*.ipynb"))
 
-spec = importlib.util.spec_from_file_location("student", ROOT / "tools" / "student.py")
-student = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(student)
+student = load_module(ROOT / "tools" / "student.py")
 
 
 def test_student_edition_is_committed_and_current():

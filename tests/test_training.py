@@ -269,3 +269,10 @@ def test_reference_run_reaches_its_accuracy_reproducibly(fashion):
         assert run["test_accuracy"] >= REFERENCE_ACCURACY, run["test_accuracy"]
     assert runs[0]["history"] == runs[1]["history"]
     assert runs[0]["test_accuracy"] == runs[1]["test_accuracy"]
+
+
+def test_optimizer_for_an_already_compiled_model_is_refused(small_fashion):
+    model = models.build_sequential()
+    training.compile_reference(model)
+    with pytest.raises(ValueError, match="already compiled"):
+        training.train(model, small_fashion, epochs=1, optimizer="adam", verbose=0)
