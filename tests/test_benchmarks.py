@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pytest
 from conftest import load_module
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,3 +62,52 @@ def test_report_says_when_pytorch_did_not_run():
         {"keras-default": _result([2.0]), "keras-tuned": _result([1.0])}, None, info, 1
     )
     assert "PyTorch peer: not run" in text
+
+
+def test_breakdown_splits_an_epoch_into_compute_floor_and_the_rest():
+    run = _result([2.5, 2.5, 2.5])
+    run.update(step_ms=8.0, rss_import_mb=578.0, rss_data_mb=810.0)
+    lines = bench.breakdown("Keras", run)
+    # 188 steps of 8 ms = 1.504 s, plus validation 0.5 s * 1.2 = 0.6 s: floor 2.10 s
+    assert bench.TRAIN_STEPS == 188
+    assert "need about 2.10 s" in lines[0]
+    assert "leaving 0.40 s (16%)" in lines[0]
+    assert "578 MB" in lines[1] and "810 MB" in lines[1] and "900 MB" in lines[1]
+    assert bench.breakdown("Keras", _result([1.0])) == []
+
+
+def test_breakdown_says_when_calls_not_arithmetic_set_the_pace():
+    # a GPU: a step called alone (3.6 ms) is slower than a step inside fit (0.29 s / 188)
+    run = _result([0.29])
+    run.update(step_ms=3.6, rss_import_mb=393.0, rss_data_mb=624.0)
+    line = bench.breakdown("Keras", run)[0]
+    assert "takes 3.6 ms, longer than the 1.5 ms" in line
+    assert "not the arithmetic, sets the pace" in line
+
+
+def test_rewrite_regenerates_the_report_from_saved_figures(tmp_path):
+    info = {
+        "cpu": "Some Xeon",
+        "cores": 16,
+        "gpu": "Some GPU",
+        "platform": "Linux",
+        "keras_backend": "jax",
+        "versions": {"python": "3.12", "keras": "3.15", "jax": "0.11", "torch": "2.11"},
+    }
+    record = {
+        "machine": info,
+        "epochs": 20,
+        "results": {"keras-tuned": _result([0.3, 0.2, 0.4])},
+        "book_build_seconds": None,
+        "measured": "2026-01-02",
+    }
+    saved = tmp_path / "gpu.json"
+    saved.write_text(json.dumps(record))
+    assert bench.main(["--from", str(saved)]) == 0
+    text = saved.with_suffix(".md").read_text()
+    assert text.startswith("Measured 2026-01-02 on Some Xeon, 16 cores, GPU: Some GPU")
+    assert "Keras on its jax backend (jax 0.11)" in text
+    assert "| Keras, lenet_utils.train | 0.30 | 0.20-0.40 |" in text
+    assert saved.with_suffix(".png").stat().st_size > 0
+    with pytest.raises(SystemExit, match="is not a file"):
+        bench.main(["--from", str(tmp_path / "missing.json")])

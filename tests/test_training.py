@@ -55,6 +55,26 @@ def test_same_seed_same_history_and_weights(small_fashion):
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("steps", [3, training.STEPS_PER_EXECUTION])
+def test_steps_per_execution_changes_nothing_but_speed(small_fashion, monkeypatch, steps):
+    """Several steps per call (7 steps an epoch here: 3+3+1, or all 7 in one call) train
+    exactly as one step per call does: same history, same weights."""
+    runs = []
+    for per_call in (1, steps):
+        monkeypatch.setattr(training, "STEPS_PER_EXECUTION", per_call)
+        runs.append(training.train(models.build_sequential, small_fashion, epochs=2, verbose=0))
+    assert [run.model.steps_per_execution for run in runs] == [1, steps]
+    assert runs[0].history == runs[1].history
+    for a, b in zip(runs[0].model.get_weights(), runs[1].model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_model_compiled_by_the_user_keeps_its_settings(small_fashion):
+    model = training.compile_reference(models.build_sequential())
+    training.train(model, small_fashion, epochs=1, verbose=0)
+    assert model.steps_per_execution == 1
+
+
 def test_train_accepts_a_built_model(small_fashion):
     training.seed_everything(3)
     model = training.compile_reference(models.build("functional"), optimizer="adam")
