@@ -12,8 +12,16 @@ In one run, each in a fresh process, one after the other on the same machine:
 
 then the book build. It prints the median and range of seconds per epoch, inference time on
 the 10,000 test images, peak resident memory of the whole run, test accuracy, the book build
-time and the ratios between the runs. It asserts nothing about time: the figures are for
-people to read (and, with ``--out``, for the book's Performance appendix to show).
+time and the ratios between the runs, and for each Keras run where its epoch time and memory
+go. It asserts nothing about time: the figures are for people to read (and, with ``--out``,
+for the book's Performance appendix to show).
+
+On a GPU machine the PyTorch peer runs on CUDA, and Keras runs on whatever backend
+``KERAS_BACKEND`` names (the H100 figures of the appendix used ``jax``, where TensorFlow was
+not installed)::
+
+    KERAS_BACKEND=jax python benchmarks/run.py --skip-book --out benchmarks/results/gpu-h100.json
+    python benchmarks/run.py --from benchmarks/results/gpu-h100.json   # redraw, measure nothing
 """
 
 from __future__ import annotations
