@@ -260,21 +260,36 @@ def report(
     return "\n".join(lines) + "\n"
 
 
-def rewrite(path: Path) -> int:
-    """Regenerate the report and plot of a saved run (for instance one measured on a GPU
-    machine) from its JSON, without measuring anything."""
-    if not path.is_file():
-        raise SystemExit(f"{path} is not a file: pass the JSON that --out wrote.")
-    record = json.loads(path.read_text())
-    text = report(
+def _report_of(record: dict) -> str:
+    return report(
         record["results"],
         record["book_build_seconds"],
         record["machine"],
         record["epochs"],
         record["measured"],
     )
+
+
+def _write_beside(path: Path, record: dict, text: str) -> None:
+    """The .md table and the .png plot beside the JSON at ``path``."""
     path.with_suffix(".md").write_text(text)
     plot(record["results"], record["machine"], path.with_suffix(".png"))
+
+
+def rewrite(path: Path) -> int:
+    """Regenerate the report and plot of a saved run (for instance one measured on a GPU
+    machine) from its JSON, without measuring anything."""
+    if not path.is_file():
+        raise SystemExit(f"{path} is not a file: pass the JSON that --out wrote.")
+    try:
+        record = json.loads(path.read_text())
+        text = _report_of(record)
+    except (json.JSONDecodeError, KeyError, TypeError) as error:
+        raise SystemExit(
+            f"{path} is not a benchmark record ({type(error).__name__}: {error}): pass the "
+            "JSON that --out wrote, or measure again with --out."
+        ) from error
+    _write_beside(path, record, text)
     print(text)
     print(f"rewrote {path.with_suffix('.md')} and {path.with_suffix('.png')}")
     return 0
@@ -310,22 +325,20 @@ def main(argv: list[str] | None = None) -> int:
     kinds = [k for k in args.kinds if k != "torch" or importlib.util.find_spec("torch")]
     results = {kind: run_worker(kind, args.epochs) for kind in kinds}
     book = None if args.skip_book else book_build_seconds()
-    measured = time.strftime("%Y-%m-%d")
-    text = report(results, book, info, args.epochs, measured)
+    record = {
+        "machine": info,
+        "epochs": args.epochs,
+        "results": results,
+        "book_build_seconds": book,
+        "measured": time.strftime("%Y-%m-%d"),
+    }
+    text = _report_of(record)
     print()
     print(text)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        record = {
-            "machine": info,
-            "epochs": args.epochs,
-            "results": results,
-            "book_build_seconds": book,
-            "measured": measured,
-        }
         args.out.write_text(json.dumps(record, indent=2) + "\n")
-        args.out.with_suffix(".md").write_text(text)
-        plot(results, info, args.out.with_suffix(".png"))
+        _write_beside(args.out, record, text)
         print(f"wrote {args.out} and its .md and .png")
     return 0
 

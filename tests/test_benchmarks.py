@@ -111,3 +111,9 @@ def test_rewrite_regenerates_the_report_from_saved_figures(tmp_path):
     assert saved.with_suffix(".png").stat().st_size > 0
     with pytest.raises(SystemExit, match="is not a file"):
         bench.main(["--from", str(tmp_path / "missing.json")])
+    notes = tmp_path / "notes.json"
+    notes.write_text('{"my": "notes"}')
+    with pytest.raises(SystemExit, match="is not a benchmark record"):
+        bench.main(["--from", str(notes)])
+    assert notes.read_text() == '{"my": "notes"}'
+    assert not notes.with_suffix(".md").exists()
