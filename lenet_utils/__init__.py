@@ -1,60 +1,60 @@
 """Helpers shared by the chapters of the LeNet course module.
 
-One module per concern:
+One module per concern, from the ground up:
 
+- :mod:`lenet_utils.recipe`: the reference training recipe, defined once (:data:`RECIPE`);
 - :mod:`lenet_utils.data`: Fashion-MNIST, offline first, checksummed;
-- :mod:`lenet_utils.models`: LeNet-5 described once, built with three Keras APIs;
+- :mod:`lenet_utils.models`: LeNet-5 described once;
 - :mod:`lenet_utils.inspection`: shape traces and parameter arithmetic;
-- :mod:`lenet_utils.training`: the reference recipe as one call;
+- :mod:`lenet_utils.training`: ``model.fit`` with the recipe, seeding and checkpointing;
+- :mod:`lenet_utils.monitoring`: gradients and saturated units per layer while training;
+- :mod:`lenet_utils.assets`: stored results (a trained LeNet-5, studies too slow to rerun);
 - :mod:`lenet_utils.plotting`: curves, image grids, confusion matrix, architecture figure;
 - :mod:`lenet_utils.checks`: self-checks a learner runs on an answer, explaining what is wrong;
-- :mod:`lenet_utils.notebook`: small things the notebooks need (Colab set-up, glue).
+- :mod:`lenet_utils.notebook`: glue, for the book to quote a notebook's numbers.
+
+README.md ("Using the helper package") lists what is exported and which chapter uses it.
 """
 
+from importlib import metadata as _metadata
+
+from .assets import load_study, load_trained_lenet5
 from .checks import (
-    CheckResult,
     check_architecture,
     check_output_shape,
     check_param_count,
     check_same_function,
 )
-from .data import CLASS_NAMES, FashionMNIST, load_fashion_mnist, load_raw
+from .data import FashionMNIST, load_fashion_mnist
 from .inspection import format_table, layer_table, most_confident_errors, shape_trace
-from .models import (
-    LENET5_PARAMS,
-    LeNet5,
-    build,
-    build_functional,
-    build_sequential,
-    build_subclassed,
-    lenet5_layers,
-)
+from .models import LENET5_PARAMS, build_sequential, lenet5_layers
+from .monitoring import ActivationMonitor
 from .plotting import plot_architecture, plot_confusion_matrix, plot_history, plot_images
-from .training import compile_reference, evaluate, seed_everything, train
+from .recipe import RECIPE
+from .training import evaluate, seed_everything, train
 
-__version__ = "0.1.0"
+try:
+    __version__ = _metadata.version("lenet-utils")
+except _metadata.PackageNotFoundError:  # imported from a source tree that is not installed
+    __version__ = "unknown"
 
 __all__ = [
-    "CLASS_NAMES",
     "LENET5_PARAMS",
-    "CheckResult",
+    "RECIPE",
+    "ActivationMonitor",
     "FashionMNIST",
-    "LeNet5",
-    "build",
-    "build_functional",
     "build_sequential",
-    "build_subclassed",
     "check_architecture",
     "check_output_shape",
     "check_param_count",
     "check_same_function",
-    "compile_reference",
     "evaluate",
     "format_table",
     "layer_table",
     "lenet5_layers",
     "load_fashion_mnist",
-    "load_raw",
+    "load_study",
+    "load_trained_lenet5",
     "most_confident_errors",
     "plot_architecture",
     "plot_confusion_matrix",

@@ -1,7 +1,8 @@
 """Fashion-MNIST, loaded offline first, exactly as Keras would load it.
 
-:func:`load_raw` returns the very arrays that ``keras.datasets.fashion_mnist.load_data()``
-returns. It looks for the four files, in this order, in
+:func:`load_fashion_mnist` reads the very arrays that
+``keras.datasets.fashion_mnist.load_data()`` returns. It looks for the four files, in this order,
+in
 
 1. the directory named by the environment variable ``FASHION_MNIST_DIR``;
 2. Keras' cache, ``~/.keras/datasets/fashion-mnist`` (where Keras' own download lands);
@@ -11,8 +12,8 @@ and only then downloads them with :func:`keras.utils.get_file` into Keras' cache
 is checked against the SHA-256 of its *decompressed* bytes: the ``.gz`` bytes differ between
 sources (the gzip header may embed a file name and a date), the content does not.
 
-:func:`load_fashion_mnist` prepares the arrays for LeNet: float32 images in ``[0, 1]`` with a
-channel axis, integer labels, and the ten class names.
+It prepares them for LeNet: float32 images in ``[0, 1]`` with a channel axis, integer labels,
+and the ten class names.
 
 This module never deletes, moves or overwrites a file that it did not download itself.
 """
@@ -24,7 +25,7 @@ import hashlib
 import math
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +39,6 @@ __all__ = [
     "FashionMNIST",
     "find_data_dir",
     "load_fashion_mnist",
-    "load_raw",
     "search_dirs",
 ]
 
@@ -179,21 +179,9 @@ def _read_verified(path: Path, name: str) -> bytes:
     return data
 
 
-def load_raw(download: Downloader | None = None) -> RawArrays:
-    """Fashion-MNIST exactly as ``keras.datasets.fashion_mnist.load_data()`` returns it.
-
-    Returns ``(x_train, y_train), (x_test, y_test)``: uint8 images of shape (N, 28, 28) and
-    uint8 labels of shape (N,). ``download(name, cache_subdir)`` replaces Keras' download (for
-    tests); by default :func:`keras.utils.get_file` fetches the file.
-
-    Raises:
-        DataNotFoundError: no searched directory holds the files and the download failed.
-        ChecksumError: a file is corrupt or truncated.
-    """
-    return _load(download)[0]
-
-
 def _load(download: Downloader | None) -> tuple[RawArrays, Path]:
+    """``((x_train, y_train), (x_test, y_test)), directory``: the uint8 arrays exactly as
+    ``keras.datasets.fashion_mnist.load_data()`` returns them, and where they were read."""
     directory = find_data_dir()
     if directory is None:
         try:
@@ -262,9 +250,32 @@ class FashionMNIST:
             (self.x_train[cut:], self.y_train[cut:]),
         )
 
+    def subset(self, n_train: int, n_test: int | None = None) -> FashionMNIST:
+        """The first ``n_train`` training and ``n_test`` test images (all test images if
+        ``None``): a smaller data set for quick experiments, same class names and source."""
+        n_test = len(self.x_test) if n_test is None else n_test
+        for name, value, size in (("n_train", n_train, len(self.x_train)), ("n_test", n_test, len(self.x_test))):
+            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= size:
+                raise ValueError(f"{name} must be a whole number from 1 to {size:,}, got {value!r}.")
+        return replace(
+            self,
+            x_train=self.x_train[:n_train],
+            y_train=self.y_train[:n_train],
+            x_test=self.x_test[:n_test],
+            y_test=self.y_test[:n_test],
+        )
+
 
 def load_fashion_mnist(download: Downloader | None = None) -> FashionMNIST:
-    """Load Fashion-MNIST (see :func:`load_raw`) as float32 images with a channel axis."""
+    """Load Fashion-MNIST as float32 images in [0, 1] with a channel axis, integer labels.
+
+    ``download(name, cache_subdir)`` replaces Keras' download (for tests); by default
+    :func:`keras.utils.get_file` fetches a file that no searched directory holds.
+
+    Raises:
+        DataNotFoundError: no searched directory holds the files and the download failed.
+        ChecksumError: a file is corrupt or truncated.
+    """
     ((x_train, y_train), (x_test, y_test)), directory = _load(download)
     return FashionMNIST(
         x_train=_to_float(x_train),

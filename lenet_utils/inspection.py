@@ -1,11 +1,15 @@
 """Look inside a model: output shapes layer by layer, and where every parameter comes from.
 
-Works the same for the three APIs: the layers of LeNet-5 form one chain, so each function
-walks ``model.layers`` in order (skipping a Functional model's ``InputLayer``).
+Works the same for the three APIs: the layers of LeNet-5 form one chain, so :func:`walk`
+follows ``model.layers`` in order (skipping a Functional model's ``InputLayer``), asking each
+layer for its output shape (``compute_output_shape``). Both :func:`shape_trace` and
+:func:`layer_table` are that one walk; the parameter counts are Keras' own
+(``layer.count_params()``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import keras
@@ -15,6 +19,8 @@ from .models import INPUT_SHAPE
 
 __all__ = ["LayerRow", "format_table", "layer_table", "most_confident_errors", "shape_trace"]
 
+Shape = tuple[int | None, ...]
+
 
 @dataclass(frozen=True)
 class LayerRow:
@@ -22,16 +28,41 @@ class LayerRow:
 
     name: str
     kind: str
-    output_shape: tuple[int | None, ...]
+    output_shape: Shape
     params: int
     formula: str
 
 
-def _chain(model: keras.Model) -> list[keras.layers.Layer]:
-    return [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+def _require_model(model: object, function: str) -> keras.Model:
+    if not isinstance(model, keras.Model):
+        raise TypeError(
+            f"{function} needs a Keras model, got {type(model).__name__}. Pass the model "
+            "itself, e.g. lenet_utils.build_sequential()."
+        )
+    return model
 
 
-def _formula(layer: keras.layers.Layer, input_shape: tuple[int | None, ...]) -> str:
+def walk(
+    model: keras.Model, input_shape: tuple[int, ...] = INPUT_SHAPE
+) -> Iterator[tuple[keras.layers.Layer, Shape, Shape]]:
+    """``(layer, input shape, output shape)`` for each layer of the chain, batch axis ``None``."""
+    shape: Shape = (None, *input_shape)
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        try:
+            out = tuple(layer.compute_output_shape(shape))
+        except Exception as error:
+            raise ValueError(
+                f"{model.name}: layer {layer.name!r} cannot take an input of shape {shape} "
+                f"({type(error).__name__}: {error}). Is input_shape {input_shape} the shape "
+                "of one image?"
+            ) from error
+        yield layer, shape, out
+        shape = out
+
+
+def _formula(layer: keras.layers.Layer, input_shape: Shape) -> str:
     """The arithmetic behind a layer's parameter count, e.g. ``6 x (5 x 5 x 1 + 1)``."""
     bias = " + 1" if getattr(layer, "use_bias", False) else ""
     if isinstance(layer, keras.layers.Conv2D):
@@ -44,19 +75,14 @@ def _formula(layer: keras.layers.Layer, input_shape: tuple[int | None, ...]) -> 
     return f"{layer.count_params()} (see the layer's weights)"
 
 
-def shape_trace(
-    model: keras.Model, input_shape: tuple[int, ...] = INPUT_SHAPE
-) -> list[tuple[str, tuple[int | None, ...]]]:
-    """Output shape after every layer, for one batch dimension ``None``.
+def shape_trace(model: keras.Model, input_shape: tuple[int, ...] = INPUT_SHAPE) -> list[tuple[str, Shape]]:
+    """Output shape after every layer, for one batch axis ``None``, starting with the input.
 
-    Computed with :meth:`keras.layers.Layer.compute_output_shape`, so it needs no data and
-    works for a subclassed model whose ``summary()`` cannot show the shapes.
+    Needs no data, and works for a subclassed model whose ``summary()`` cannot show shapes.
     """
-    shape: tuple[int | None, ...] = (None, *input_shape)
-    trace = [("input", shape)]
-    for layer in _chain(model):
-        shape = tuple(layer.compute_output_shape(shape))
-        trace.append((layer.name, shape))
+    _require_model(model, "shape_trace")
+    trace: list[tuple[str, Shape]] = [("input", (None, *input_shape))]
+    trace += [(layer.name, out) for layer, _, out in walk(model, input_shape)]
     return trace
 
 
@@ -66,30 +92,25 @@ def layer_table(model: keras.Model, input_shape: tuple[int, ...] = INPUT_SHAPE) 
     The model must be built (called once, or built from ``keras.Input``) so that its layers
     hold their weights.
     """
+    _require_model(model, "layer_table")
     if not model.built:
         raise ValueError(
             "The model is not built, so its layers have no weights yet. Call it once on "
             "keras.Input(shape=(28, 28, 1)) or on a batch of images, then ask again."
         )
-    rows = []
-    shape: tuple[int | None, ...] = (None, *input_shape)
-    for layer in _chain(model):
-        out = tuple(layer.compute_output_shape(shape))
-        rows.append(
-            LayerRow(
-                name=layer.name,
-                kind=type(layer).__name__,
-                output_shape=out,
-                params=int(sum(np.prod(w.shape) for w in layer.weights)),
-                formula=_formula(layer, shape),
-            )
-        )
-        shape = out
-    return rows
+    return [
+        LayerRow(layer.name, type(layer).__name__, out, layer.count_params(), _formula(layer, shape))
+        for layer, shape, out in walk(model, input_shape)
+    ]
 
 
 def format_table(rows: list[LayerRow]) -> str:
     """A plain-text table of :func:`layer_table` rows with a total line."""
+    if not isinstance(rows, list) or not all(isinstance(r, LayerRow) for r in rows):
+        raise TypeError(
+            f"format_table needs the list that layer_table returns, got {type(rows).__name__}. "
+            "Call format_table(lenet_utils.layer_table(model))."
+        )
     header = ("Layer", "Type", "Output shape", "Params", "Arithmetic")
     body = [(r.name, r.kind, str(r.output_shape), f"{r.params:,}", r.formula) for r in rows]
     total = sum(r.params for r in rows)
@@ -113,13 +134,15 @@ def most_confident_errors(probabilities: np.ndarray, labels: np.ndarray, k: int 
     ``probabilities`` has shape (N, classes), as ``model.predict`` returns it; ``labels`` has
     shape (N,). Ties are broken by index, so the result is reproducible.
     """
-    probabilities = np.asarray(probabilities)
+    probabilities = keras.ops.convert_to_numpy(probabilities)
     labels = np.asarray(labels)
     if probabilities.ndim != 2 or len(probabilities) != len(labels):
         raise ValueError(
             f"probabilities must have shape (N, classes) and labels shape (N,), got "
-            f"{probabilities.shape} and {labels.shape}."
+            f"{probabilities.shape} and {labels.shape}. Pass model.predict(x) and the labels of x."
         )
+    if not isinstance(k, int) or k < 1:
+        raise ValueError(f"k must be a positive whole number, got {k!r}.")
     predicted = probabilities.argmax(axis=1)
     wrong = np.flatnonzero(predicted != labels)
     confidence = probabilities[wrong, predicted[wrong]]

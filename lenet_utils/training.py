@@ -1,15 +1,16 @@
-"""The reference training recipe of the course, as one call.
+"""Train and evaluate with the course's recipe (:data:`lenet_utils.RECIPE`), as one call.
 
-The recipe of the original notebook: RMSprop, sparse categorical cross-entropy, accuracy,
-batch 256, 20 epochs, the last 20% of the training images held out for validation. Seeds are
-set with :func:`keras.utils.set_random_seed` and TensorFlow's ops are made deterministic, so
-the same call gives the same numbers twice on the same machine.
+:func:`train` is ``model.fit`` with the reference recipe and three things a chapter should
+not have to repeat: seeding (the same call gives the same numbers twice on the same machine),
+checkpointing (a run that is killed, say by a Colab disconnect, resumes where it stopped),
+and a check of what it is given, with messages that say what to do.
 
 When :func:`train` compiles the model itself, it asks Keras to run
 :data:`STEPS_PER_EXECUTION` training steps per call into the backend (``steps_per_execution``)
 instead of one: the same steps on the same batches, so the same numbers, with fewer round trips
 between Python and the backend. That is what dominates an epoch of so small a network on a GPU
-(see the Performance appendix); on CPU the arithmetic dominates and it changes little.
+(see the Performance appendix); on CPU the arithmetic dominates and it changes little. Keras
+refuses it on the PyTorch backend, where it stays 1.
 """
 
 from __future__ import annotations
@@ -23,28 +24,23 @@ import keras
 import numpy as np
 
 from .data import FashionMNIST
+from .recipe import RECIPE
 
 __all__ = [
-    "BATCH_SIZE",
-    "EPOCHS",
+    "BACKUP_SUBDIR",
+    "MAX_EPOCHS_VAR",
     "STEPS_PER_EXECUTION",
-    "VALIDATION_SPLIT",
-    "compile_reference",
     "evaluate",
     "seed_everything",
     "train",
 ]
 
-BATCH_SIZE = 256
-EPOCHS = 20
-VALIDATION_SPLIT = 0.2
-SEED = 0
-STEPS_PER_EXECUTION = 32
-"""Training steps per call into the backend when :func:`train` compiles the model: 188 steps
-per epoch then take 6 calls instead of 188, with identical results."""
+STEPS_PER_EXECUTION = 1 if keras.backend.backend() == "torch" else 32
+"""Training steps per call into the backend when :func:`train` compiles the model (1 on
+PyTorch, which supports no more)."""
 MAX_EPOCHS_VAR = "LENET_MAX_EPOCHS"
 """Environment variable that caps every :func:`train` call's epochs: the tests use it to run
-the student notebooks top to bottom quickly. Unset, it changes nothing."""
+whole notebooks quickly. Unset, it changes nothing."""
 BACKUP_SUBDIR = "lenet-backup"
 """The folder inside ``checkpoint_dir`` that :class:`keras.callbacks.BackupAndRestore` owns."""
 
@@ -59,11 +55,13 @@ def _max_epochs() -> int:
     return int(value)
 
 
-def seed_everything(seed: int = SEED) -> None:
+def seed_everything(seed: int = RECIPE.seed) -> None:
     """Seed Python, NumPy and the backend, and make TensorFlow's ops deterministic.
 
     Call it *before* building a model: the initial weights are drawn when it is built.
     """
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a whole number >= 0, got {seed!r}.")
     keras.utils.set_random_seed(seed)
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
@@ -71,23 +69,43 @@ def seed_everything(seed: int = SEED) -> None:
         tf.config.experimental.enable_op_determinism()
 
 
-def compile_reference(
-    model: keras.Model,
-    optimizer: str | keras.optimizers.Optimizer = "rmsprop",
-    steps_per_execution: int = 1,
-) -> keras.Model:
-    """Compile ``model`` with the reference loss and metric, and RMSprop by default.
+def _require_data(data: object, function: str) -> FashionMNIST:
+    if not isinstance(data, FashionMNIST):
+        raise TypeError(
+            f"{function} needs the data set as lenet_utils.load_fashion_mnist() returns it "
+            f"(a FashionMNIST), got {type(data).__name__}. For arrays of your own, call "
+            "model.fit(x, y, ...) or model.evaluate(x, y) directly."
+        )
+    return data
 
-    ``steps_per_execution`` is Keras' own argument: how many batches one call into the backend
-    trains on (results do not depend on it; the speed may).
-    """
-    model.compile(
-        optimizer=optimizer,
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-        steps_per_execution=steps_per_execution,
-    )
+
+def _require_model(model: object, function: str) -> keras.Model:
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"{function} needs a Keras model, got {type(model).__name__}.")
     return model
+
+
+def _check_classes(model: keras.Model, labels: np.ndarray) -> None:
+    """Refuse a model whose output is narrower than the labels need."""
+    try:
+        width = model.compute_output_shape((None, *_input_shape(model)))[-1]
+    except Exception:  # a model whose shapes are unknown until called: let fit() find out
+        return
+    needed = int(labels.max()) + 1
+    if width is not None and width < needed:
+        raise ValueError(
+            f"{model.name} outputs {width} class probabilities, but the labels go up to "
+            f"{needed - 1}, so it needs {needed}. End the model with "
+            f"keras.layers.Dense({needed}, activation='softmax')."
+        )
+
+
+def _input_shape(model: keras.Model) -> tuple[int, ...]:
+    """The shape of one input of ``model`` (without the batch axis), (28, 28, 1) if unknown."""
+    inputs = getattr(model, "inputs", None)
+    if inputs:
+        return tuple(inputs[0].shape[1:])
+    return (28, 28, 1)
 
 
 def _backup_callback(checkpoint_dir: str | Path) -> keras.callbacks.BackupAndRestore:
@@ -106,27 +124,27 @@ def train(
     model: keras.Model | Callable[[], keras.Model],
     data: FashionMNIST,
     *,
-    epochs: int = EPOCHS,
-    batch_size: int = BATCH_SIZE,
-    validation_split: float = VALIDATION_SPLIT,
+    epochs: int = RECIPE.epochs,
+    batch_size: int = RECIPE.batch_size,
+    validation_split: float = RECIPE.validation_split,
     optimizer: str | keras.optimizers.Optimizer | None = None,
-    seed: int | None = SEED,
+    seed: int | None = RECIPE.seed,
     checkpoint_dir: str | Path | None = None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
     verbose: str | int = 2,
 ) -> keras.callbacks.History:
-    """Train LeNet-5 (or any model with the same inputs) with the reference recipe.
+    """Train a model with the reference recipe: ``model.fit`` with seeding and checkpointing.
 
     Args:
         model: a model, or a function that builds one. Pass the function to have the initial
             weights drawn after seeding (reproducible from scratch); with a model, seed first
             with :func:`seed_everything` and then build it.
-        data: Fashion-MNIST from :func:`lenet_utils.data.load_fashion_mnist`.
-        epochs, batch_size, validation_split, optimizer: the recipe; defaults are the reference
-            (``optimizer=None`` means RMSprop for a model that is not compiled yet). A model
-            that is not compiled yet is compiled with :data:`STEPS_PER_EXECUTION` steps per
-            call; a model you compiled keeps your settings.
-            The environment variable ``LENET_MAX_EPOCHS``, when set, caps ``epochs``.
+        data: Fashion-MNIST from :func:`lenet_utils.load_fashion_mnist`.
+        epochs, batch_size, validation_split, optimizer: the recipe; the defaults are
+            :data:`lenet_utils.RECIPE` (``optimizer=None`` means the recipe's RMSprop for a
+            model that is not compiled yet). A model that is not compiled yet is compiled with
+            :data:`STEPS_PER_EXECUTION` steps per call; a model you compiled keeps your
+            settings. The environment variable ``LENET_MAX_EPOCHS``, when set, caps ``epochs``.
         seed: seeds everything (shuffling too) before training; ``None`` leaves seeds alone.
         checkpoint_dir: if given, a run that is killed resumes from its last finished epoch
             when called again with the same directory (``keras.callbacks.BackupAndRestore``,
@@ -138,8 +156,15 @@ def train(
     Returns:
         Keras' ``History``; ``history.model`` is the trained model.
     """
-    if epochs < 1 or batch_size < 1:
-        raise ValueError(f"epochs and batch_size must be positive, got {epochs}, {batch_size}.")
+    data = _require_data(data, "train")
+    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be a positive whole number, got {value!r}.")
+    if not 0.0 <= validation_split < 1.0:
+        raise ValueError(
+            f"validation_split must be at least 0 and below 1, got {validation_split!r} "
+            "(the recipe holds out 0.2, the last fifth of the training images)."
+        )
     epochs = min(epochs, _max_epochs())
     if seed is not None:
         seed_everything(seed)
@@ -149,9 +174,21 @@ def train(
                 f"model must be a keras.Model or a function returning one, "
                 f"got {type(model).__name__}."
             )
-        model = model()
+        built = model()
+        if not isinstance(built, keras.Model):
+            raise TypeError(
+                f"the function passed as model returned {type(built).__name__}, not a "
+                "keras.Model. Pass a function that builds and returns the model."
+            )
+        model = built
+    _check_classes(model, data.y_train)
     if not model.compiled:
-        compile_reference(model, optimizer or "rmsprop", STEPS_PER_EXECUTION)
+        model.compile(
+            optimizer=optimizer or RECIPE.make_optimizer(),
+            loss=RECIPE.loss,
+            metrics=["accuracy"],
+            steps_per_execution=STEPS_PER_EXECUTION,
+        )
     elif optimizer is not None:
         raise ValueError(
             "optimizer= was given, but the model is already compiled with its own optimizer, "
@@ -176,7 +213,15 @@ def train(
 
 def evaluate(model: keras.Model, data: FashionMNIST, verbose: str | int = 0) -> dict[str, float]:
     """Test loss and accuracy of ``model`` on the 10,000 test images, as a dict."""
+    model = _require_model(model, "evaluate")
+    data = _require_data(data, "evaluate")
+    if not model.compiled:
+        raise ValueError(
+            f"{model.name} is not compiled, so it has no loss or metric to evaluate. Train it "
+            "first, or compile it: model.compile(loss=..., metrics=['accuracy'])."
+        )
+    _check_classes(model, data.y_test)
     result = model.evaluate(
-        data.x_test, data.y_test, batch_size=BATCH_SIZE, verbose=verbose, return_dict=True
+        data.x_test, data.y_test, batch_size=RECIPE.batch_size, verbose=verbose, return_dict=True
     )
-    return {name: float(np.asarray(value)) for name, value in result.items()}
+    return {name: float(keras.ops.convert_to_numpy(value)) for name, value in result.items()}

@@ -6,10 +6,9 @@ import re
 
 import numpy as np
 import pytest
+from lenet_apis import APIS, SubclassedLeNet5, build
 
 from lenet_utils import inspection, models
-
-APIS = ["sequential", "functional", "subclassed"]
 EXPECTED_PARAMS = [156, 0, 2416, 0, 0, 48120, 10164, 850]
 EXPECTED_SHAPES = [
     (None, 28, 28, 6),
@@ -35,7 +34,7 @@ def _evaluate_formula(formula: str) -> int:
 
 @pytest.mark.parametrize("api", APIS)
 def test_layer_table(api):
-    rows = inspection.layer_table(models.build(api))
+    rows = inspection.layer_table(build(api))
     assert [row.name for row in rows] == NAMES
     assert [row.params for row in rows] == EXPECTED_PARAMS
     assert [row.output_shape for row in rows] == EXPECTED_SHAPES
@@ -50,21 +49,21 @@ def test_layer_table(api):
 
 
 def test_layer_table_relu_max():
-    rows = inspection.layer_table(models.build("functional", activation="relu", pooling="max"))
+    rows = inspection.layer_table(build("functional", activation="relu", pooling="max"))
     assert [row.params for row in rows] == EXPECTED_PARAMS
     assert rows[1].kind == "MaxPooling2D"
 
 
 @pytest.mark.parametrize("api", APIS)
 def test_shape_trace(api):
-    trace = inspection.shape_trace(models.build(api))
+    trace = inspection.shape_trace(build(api))
     assert trace[0] == ("input", (None, 28, 28, 1))
     assert [name for name, _ in trace[1:]] == NAMES
     assert [shape for _, shape in trace[1:]] == EXPECTED_SHAPES
 
 
 def test_shape_trace_of_unbuilt_subclassed_model():
-    model = models.LeNet5()
+    model = SubclassedLeNet5()
     assert not model.built
     trace = inspection.shape_trace(model)
     assert [shape for _, shape in trace[1:]] == EXPECTED_SHAPES
@@ -73,14 +72,14 @@ def test_shape_trace_of_unbuilt_subclassed_model():
 
 def test_layer_table_on_unbuilt_model():
     with pytest.raises(ValueError, match="not built") as info:
-        inspection.layer_table(models.LeNet5())
+        inspection.layer_table(SubclassedLeNet5())
     message = str(info.value)
     assert "keras.Input(shape=(28, 28, 1))" in message
     assert "Call it" in message
 
 
 def test_format_table():
-    text = inspection.format_table(inspection.layer_table(models.build("sequential")))
+    text = inspection.format_table(inspection.layer_table(models.build_sequential()))
     assert "61,706" in text
     assert "6 x (5 x 5 x 1 + 1)" in text
     assert "48,120" in text
@@ -137,3 +136,24 @@ def test_most_confident_errors_none_wrong():
 def test_most_confident_errors_rejects_mismatched_shapes(probabilities, labels):
     with pytest.raises(ValueError, match=r"shape \(N, classes\)"):
         inspection.most_confident_errors(probabilities, labels)
+
+
+@pytest.mark.parametrize("function", [inspection.shape_trace, inspection.layer_table])
+def test_inspection_refuses_what_is_not_a_model(function):
+    with pytest.raises(TypeError, match="needs a Keras model, got str"):
+        function("lenet5")
+
+
+def test_format_table_refuses_what_layer_table_did_not_return():
+    with pytest.raises(TypeError, match="format_table needs the list that layer_table returns"):
+        inspection.format_table(models.build_sequential())
+
+
+def test_shape_trace_names_the_layer_that_cannot_take_the_input():
+    with pytest.raises(ValueError, match="conv2.*cannot take an input"):
+        inspection.shape_trace(models.build_sequential(), input_shape=(4, 4, 1))
+
+
+def test_most_confident_errors_refuses_a_bad_k():
+    with pytest.raises(ValueError, match="k must be a positive whole number"):
+        inspection.most_confident_errors(np.eye(3), np.arange(3), k=0)

@@ -1,7 +1,7 @@
-"""Write ``reproducibility.md`` from the metadata that ``tools/execute.py`` stores.
+"""Write ``reproducibility.md`` from the metadata that ``python -m tools.execute`` stores.
 
-    python tools/reproducibility.py           # rewrite the page (and the guide's table)
-    python tools/reproducibility.py --check   # exit 1 if either is out of date
+    python -m tools.reproducibility           # rewrite the page (and the guide's table)
+    python -m tools.reproducibility --check   # exit 1 if either is out of date
 
 The page lists, for each chapter, when it was last executed, how long it took, and the
 software and hardware it ran on. The same run-time table goes into ``instructor_guide.md``,
@@ -15,7 +15,9 @@ import json
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from lenet_utils.recipe import RECIPE
+from tools.common import ROOT, chapters, write_or_check
+
 PAGE = "reproducibility.md"
 GUIDE = "instructor_guide.md"
 START, END = "<!-- run-times:start -->", "<!-- run-times:end -->"
@@ -23,8 +25,9 @@ START, END = "<!-- run-times:start -->", "<!-- run-times:end -->"
 
 def _runs(root: Path) -> list[tuple[str, dict]]:
     runs = []
-    for nb in sorted((root / "chapters").glob("*.ipynb")):
-        meta = json.loads(nb.read_text()).get("metadata", {})
+    for md in chapters(root):
+        nb = md.with_suffix(".ipynb")
+        meta = json.loads(nb.read_text()).get("metadata", {}) if nb.exists() else {}
         runs.append((nb.stem, meta.get("lenet_run", {})))
     return runs
 
@@ -55,9 +58,12 @@ def render(root: Path = ROOT) -> str:
         "# Reproducibility",
         "",
         "Every chapter of this book is a notebook executed top to bottom in a fresh kernel by",
-        "`python tools/execute.py`, on real Fashion-MNIST, for the full 20 epochs. The book shows",
-        "the outputs of that run; building the book retrains nothing. This page is generated",
-        "from the metadata that the run stored in each notebook (`tools/reproducibility.py`).",
+        "`python -m tools.execute`, on real Fashion-MNIST, with the full training recipe",
+        f"({RECIPE.epochs} epochs of batches of {RECIPE.batch_size}). The book shows the outputs of",
+        "that run; building the book retrains nothing. The test command (`make test`) executes",
+        "every chapter the same way again under nbval, so these are also each chapter's share of",
+        "the test time. This page is generated from the metadata that the run stored in each",
+        "notebook (`python -m tools.reproducibility`).",
         "",
         "## Run time of each chapter",
         "",
@@ -77,7 +83,7 @@ def render(root: Path = ROOT) -> str:
         "",
         "Timings on another machine will differ. The numbers of a chapter (accuracies, losses)",
         "are reproducible on the same machine and software: each chapter seeds everything with",
-        "`lenet_utils.seed_everything(0)`, which also makes TensorFlow's operations",
+        f"`lenet_utils.seed_everything({RECIPE.seed})`, which also makes TensorFlow's operations",
         "deterministic. On a GPU, or with other library versions, expect small differences.",
         "",
     ]
@@ -100,16 +106,15 @@ def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
     args = parser.parse_args(argv)
     stale = []
     for path, text in [(root / PAGE, render(root)), (root / GUIDE, render_guide(root))]:
-        if path.exists() and path.read_text() == text:
-            continue
-        if args.check:
+        if write_or_check(path, text, args.check):
             stale.append(path.name)
-        else:
-            path.write_text(text)
-            print(f"wrote {path}")
-    for name in stale:
-        print(f"{name} is out of date: run python tools/reproducibility.py")
-    return 1 if stale else 0
+            if not args.check:
+                print(f"wrote {path}")
+    if args.check:
+        for name in stale:
+            print(f"{name} is out of date: run python -m tools.reproducibility")
+        return 1 if stale else 0
+    return 0
 
 
 if __name__ == "__main__":

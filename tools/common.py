@@ -1,0 +1,130 @@
+"""What every tool needs: the repository, its chapters, the machine, and generated files.
+
+* :data:`ROOT` is the repository root; :func:`book_config` reads ``_config.yml``.
+* :func:`chapters` lists the chapters in the order of ``_toc.yml``, the one list of them.
+* :func:`machine` describes the computer and the software a run used (CPU, GPU if any,
+  Keras backend, versions): executed notebooks, benchmarks and studies all record it.
+* :func:`write_or_check` writes a generated file, or with ``check=True`` only says whether
+  it is current: every generator's ``--check`` mode is this one function.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+PACKAGES = (
+    "tensorflow",
+    "keras",
+    "jax",
+    "torch",
+    "numpy",
+    "matplotlib",
+    "jupyter-book",
+    "myst-nb",
+    "jupytext",
+    "nbval",
+)
+"""Packages whose versions a run records (those not installed are left out)."""
+
+
+def book_config(root: Path = ROOT) -> dict:
+    """``_config.yml`` as a dict."""
+    return yaml.safe_load((root / "_config.yml").read_text())
+
+
+def toc_files(root: Path = ROOT) -> list[str]:
+    """Every page of ``_toc.yml`` in reading order (paths without suffix), the root first."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    pages = [toc["root"]]
+    for part in toc.get("parts", []):
+        pages += [entry["file"] for entry in part.get("chapters", [])]
+    return pages
+
+
+def chapters(root: Path = ROOT) -> list[Path]:
+    """The chapters' MyST sources (``chapters/NN_name.md``) in the order of ``_toc.yml``."""
+    return [root / f"{page}.md" for page in toc_files(root) if page.startswith("chapters/")]
+
+
+def repository(root: Path = ROOT) -> tuple[str, str]:
+    """(``owner/name``, branch) of the GitHub repository named in ``_config.yml``."""
+    config = book_config(root)["repository"]
+    url = config["url"].rstrip("/")
+    prefix = "https://github.com/"
+    if not url.startswith(prefix) or url[len(prefix) :].count("/") != 1:
+        raise SystemExit(
+            f"_config.yml: repository.url must be https://github.com/OWNER/NAME, got {url!r}."
+        )
+    return url[len(prefix) :], config.get("branch", "main")
+
+
+def _cpu() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+@cache
+def _gpu() -> str:
+    """The first GPU's name as ``nvidia-smi`` reports it, or ``"none"``."""
+    try:
+        out = subprocess.run(
+            ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return "none"
+    lines = out.stdout.strip().splitlines() if out.returncode == 0 else []
+    return lines[0].strip() if lines else "none"
+
+
+def versions(packages: tuple[str, ...] = PACKAGES) -> dict[str, str]:
+    """Python's version and those of the installed ``packages``."""
+    found = {"python": platform.python_version()}
+    for name in packages:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+def machine() -> dict:
+    """The computer and software of this run: CPU, cores usable, GPU, backend, platform."""
+    return {
+        "cpu": _cpu(),
+        "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "gpu": _gpu(),
+        "keras_backend": os.environ.get("KERAS_BACKEND", "tensorflow"),
+        "platform": platform.platform(),
+        "versions": versions(),
+    }
+
+
+def write_or_check(path: Path, text: str, check: bool) -> bool:
+    """Write ``text`` to ``path`` unless it is already there; return True if it was not.
+
+    With ``check=True`` nothing is written: the return value says whether ``path`` is stale.
+    """
+    current = path.read_text() if path.exists() else None
+    if current == text:
+        return False
+    if not check:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return True
