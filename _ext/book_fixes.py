@@ -10,6 +10,18 @@
 * The pydata theme reads the colour mode from ``default_mode``, which Jupyter Book leaves
   empty, so the browser logs "Got invalid theme mode"; it is set to ``auto`` (follow the
   reader's system).
+
+Readable by everyone (WCAG 2.1 A/AA, checked by ``tests/test_browser.py`` with axe-core):
+
+* ``model.summary()`` becomes a table without colours (``keras_summary.py``), and the
+  solutions lose their grading markers and hidden tests (``grading_markers.py``);
+* docutils marks each reference with the ARIA role ``doc-biblioentry``, deprecated since
+  DPUB-ARIA 1.1 (https://github.com/w3c/dpub-aria/pull/22), inside a ``role="list"``, which
+  then holds no list items: each reference gets the role ``listitem`` instead;
+* ``_static/book.css`` (links with enough contrast, long code and links that wrap on a phone,
+  the summary tables) and ``_static/book.js`` (toggle buttons named after what they open,
+  opened code blocks reachable by keyboard): Jupyter Book adds every ``.css`` and ``.js`` of
+  ``_static/`` to each page.
 """
 
 from __future__ import annotations
@@ -45,7 +57,28 @@ def _clean_page(app: Sphinx, pagename: str, templatename: str, context: dict, do
         context["default_mode"] = "auto"
 
 
+class _ListItemCitations:
+    """Mixed into the HTML translator: a reference is a ``listitem`` of its citation list."""
+
+    def visit_citation(self, node):
+        super().visit_citation(node)
+        self.body[-1] = self.body[-1].replace('role="doc-biblioentry"', 'role="listitem"')
+
+
+def _citations_as_list_items(app: Sphinx) -> None:
+    if app.builder.format != "html":
+        return
+    name = app.builder.name
+    base = app.registry.translators.get(name) or app.builder.default_translator_class
+    if not issubclass(base, _ListItemCitations):
+        app.set_translator(name, type("BookHTMLTranslator", (_ListItemCitations, base), {}), True)
+
+
 def setup(app: Sphinx) -> dict:
+    app.setup_extension("keras_summary")
+    app.setup_extension("grading_markers")
     app.connect("doctree-resolved", _local_badge)
     app.connect("html-page-context", _clean_page)
+    # after the pydata theme has put its own translator in place (priority 500)
+    app.connect("builder-inited", _citations_as_list_items, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
