@@ -12,20 +12,12 @@ from pathlib import Path
 
 import jupytext
 import pytest
-from conftest import load_module
 
-from tools import reproducibility
-from tools.common import ROOT, chapters, toc_files
+from tools import editions, reproducibility
+from tools.common import ROOT, chapters, repository, toc_files
 
 CHAPTERS = chapters()
 WARNING_RE = re.compile(r"\b(Deprecation|User|Future|Runtime|Syntax|PendingDeprecation)Warning\b")
-
-
-def _tool(name: str):
-    return load_module(ROOT / "tools" / f"{name}.py")
-
-
-colab = _tool("colab")
 
 
 def _cells(path: Path) -> list[tuple[str, str]]:
@@ -86,34 +78,19 @@ def test_keras3_idioms_only(md: Path):
 
 
 @pytest.mark.parametrize("md", CHAPTERS, ids=lambda p: p.stem)
-def test_colab_badge_opens_this_notebook_on_a_gpu(md: Path):
+def test_colab_badge_opens_the_colab_edition_on_a_gpu(md: Path):
     nb = _ipynb(md)
     assert nb["metadata"].get("accelerator") == "GPU"
     head = "".join("".join(c["source"]) for c in nb["cells"][:2] if c["cell_type"] == "markdown")
-    assert colab.badge(md.with_suffix(".ipynb")) in head, f"{md.stem}: badge missing or stale"
-    url = colab.colab_url(md.with_suffix(".ipynb"))
-    repo, branch = colab.repository()
-    assert url.endswith(f"/{repo}/blob/{branch}/chapters/{md.stem}.ipynb")
+    assert editions.chapter_badge(md) in head, f"{md.stem}: badge missing or stale"
+    repo, branch = repository()
+    assert editions.colab_url(editions.edition_path(md, solutions=True)).endswith(
+        f"/{repo}/blob/{branch}/colab/{md.stem}.ipynb"
+    )
     first_code = next(c for c in nb["cells"] if c["cell_type"] == "code")
     source = "".join(first_code["source"])
-    assert '"google.colab" in sys.modules' in source, "first code cell must be the Colab set-up"
+    assert source == editions.install_cell(), f"{md.stem}: first code cell is not the set-up cell"
     assert "--no-deps" in source, "installing lenet_utils must not touch Colab's TensorFlow"
-    assert colab.install_target() in source
-
-
-def test_colab_tool_reports_a_stale_badge(tmp_path: Path):
-    (tmp_path / "chapters").mkdir()
-    (tmp_path / "_config.yml").write_text(
-        "repository:\n  url: https://github.com/someone/else\n  branch: dev\n"
-    )
-    md = tmp_path / "chapters" / "x.md"
-    md.write_text(CHAPTERS[0].read_text())
-    assert colab.sync(md, check=True, root=tmp_path)
-    assert md.read_text() == CHAPTERS[0].read_text(), "--check must not change the file"
-    colab.sync(md, check=False, root=tmp_path)
-    text = md.read_text()
-    assert "github/someone/else/blob/dev/chapters/x.ipynb" in text
-    assert '"git+https://github.com/someone/else@dev"' in text
 
 
 @pytest.mark.parametrize("md", CHAPTERS, ids=lambda p: p.stem)

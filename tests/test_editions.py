@@ -1,0 +1,613 @@
+"""The Colab edition and the student edition (tools/editions.py, tools/myst_markdown.py).
+
+Two kinds of test:
+
+* on a fixture book (``tests/fixtures/book``: two chapters in the exercise format of the
+  chapters, executed here into a temporary copy), what the generator does: plain markdown
+  with the book's numbers, links and exercise numbers, the pinned set-up cell, the nbgrader
+  metadata and markers kept with solutions and removed without, files written and checked;
+* on the real book, what is committed: ``colab/`` and ``student/`` are current, hold no
+  MyST, resolve every glued value and link only to pages the build produces; the student
+  edition shows no solution and runs top to bottom (training capped at one epoch).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import jupytext
+import nbclient
+import nbformat
+import pytest
+
+from tools import editions
+from tools.common import ROOT, chapters, toc_files
+from tools.myst_markdown import Book, EditionError, find_myst, glue_values, markdown_parser
+
+FIXTURE = Path(__file__).parent / "fixtures" / "book"
+CHAPTERS = chapters()
+COLAB = [editions.edition_path(md, solutions=True) for md in CHAPTERS]
+STUDENT = [editions.edition_path(md, solutions=False) for md in CHAPTERS]
+LINK_RE = re.compile(r"\]\((https?://[^)\s]+)\)")
+
+
+def _execute(md: Path) -> None:
+    """Run a fixture chapter and store it, executed, as its paired ``.ipynb``."""
+    nb = jupytext.read(md)
+    nbclient.NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(md.parent)}}
+    ).execute()
+    jupytext.write(nb, md.with_suffix(".ipynb"))
+
+
+@pytest.fixture(scope="session")
+def executed_fixture(tmp_path_factory) -> Path:
+    """The fixture book with its chapters executed (their glued values stored), read-only."""
+    root = tmp_path_factory.mktemp("fixture") / "book"
+    shutil.copytree(FIXTURE, root)
+    for md in sorted((root / "chapters").glob("*.md")):
+        _execute(md)
+    return root
+
+
+@pytest.fixture
+def book(executed_fixture: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the executed fixture book, for tests that write."""
+    root = tmp_path / "book"
+    shutil.copytree(executed_fixture, root)
+    return root
+
+
+def _md(nb) -> str:
+    return "\n\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+
+
+def _chapter(root: Path) -> Path:
+    return root / "chapters" / "02_exercises.md"
+
+
+# -- The edition with solutions, on the fixture ------------------------------------------------
+
+
+def test_markdown_is_plain_with_the_books_numbers_links_and_citations(executed_fixture: Path):
+    nb = editions.edition(_chapter(executed_fixture), solutions=True)
+    book = Book.load(executed_fixture)
+    for number, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown":
+            assert not find_myst(cell.source, book.extensions), f"cell {number}: {cell.source}"
+    text = _md(nb)
+    glued = glue_values(_chapter(executed_fixture).with_suffix(".ipynb"))
+    accuracy = f"{float(glued['accuracy'].text):.1%}"
+    base = "https://example-org.github.io/fixture-book/"
+    # a number that depends on the run is marked, and the cell says it is the book's
+    assert f"right {accuracy}† of the time" in text
+    assert "In the book's run" in text
+    # a machine-independent number (its cell is tagged nbval-check-output) is not marked
+    assert "has 156 parameters" in text
+    assert f"[Basics of the fixture]({base}chapters/01_basics.html)" in text
+    assert f"[Count the shapes]({base}chapters/01_basics.html#sec-basics-shapes)" in text
+    assert f"[the first chapter]({base}chapters/01_basics.html)" in text
+    assert f"[Fukushima (1980)]({base}references.html)" in text
+    assert f"([LeCun et al., 1998]({base}references.html))" in text
+    assert "LeCun et al., 1998; Cortes and Vapnik, 1995" in text
+    assert f"[Exercise 2.1]({base}chapters/02_exercises.html#ex-exercises-conv2)" in text
+    assert "> **Tip**" in text and "> **Note**" in text
+    assert "* **Kernel**: the small grid of weights" in text
+    assert "`` {doc}`01_basics` ``" in text, "a role quoted in a code span stays literal"
+    assert "comment for the authors" not in text
+    assert "(ch-exercises)=" not in text
+
+
+def test_exercises_and_solutions_become_numbered_headings(executed_fixture: Path):
+    nb = editions.edition(_chapter(executed_fixture), solutions=True)
+    headings = re.findall(r"^#+ (?:Exercise|Solution) .*$", _md(nb), flags=re.M)
+    assert headings == [
+        "### Exercise 2.1",
+        "#### Solution to Exercise 2.1",
+        "### Exercise 2.2",
+        "#### Solution to Exercise 2.2",
+    ]
+
+
+def test_graders_get_nbgrader_metadata_and_markers(executed_fixture: Path):
+    chapter = _chapter(executed_fixture)
+    nb = editions.edition(chapter, solutions=True)
+    source = jupytext.read(chapter)
+    expected = [c.metadata["nbgrader"] for c in source.cells if "nbgrader" in c.metadata]
+    assert [c.metadata["nbgrader"] for c in nb.cells if "nbgrader" in c.metadata] == expected
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    for marker in ["# BEGIN SOLUTION", "# END SOLUTION", "### BEGIN HIDDEN TESTS"]:
+        assert marker in code
+    assert "conv2_params = 32 * (5 * 5 * 6 + 1)" in code
+
+
+def test_notebook_is_clean_and_opens_on_a_gpu(executed_fixture: Path):
+    for solutions in (True, False):
+        nb = editions.edition(_chapter(executed_fixture), solutions=solutions)
+        assert nb.metadata["accelerator"] == "GPU"
+        assert nb.metadata["colab"] == {"gpuType": "T4", "provenance": []}
+        assert nb.metadata["lenet_edition"]["solutions"] is solutions
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                assert cell.outputs == [] and cell.execution_count is None
+        folder = "colab" if solutions else "student"
+        badge = (
+            "https://colab.research.google.com/github/example-org/fixture-book/blob/main/"
+            f"{folder}/02_exercises.ipynb"
+        )
+        assert badge in nb.cells[0].source
+
+
+def test_setup_cell_installs_the_pinned_helper_and_only_where_missing(
+    executed_fixture: Path, monkeypatch
+):
+    nb = editions.edition(_chapter(executed_fixture), solutions=True)
+    cell = next(c.source for c in nb.cells if c.cell_type == "code")
+    assert cell == editions.install_cell(executed_fixture)
+    assert "git+https://github.com/example-org/fixture-book@v9.8.7" in cell
+    assert "@main" not in cell and "--no-deps" in cell
+    calls = []
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: calls.append(a[0]))
+    exec(compile(cell, "setup-cell", "exec"), {})
+    assert calls == [], "lenet_utils is importable here: the cell must install nothing"
+    import importlib.util
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    exec(compile(cell, "setup-cell", "exec"), {})
+    assert calls == [
+        [sys.executable, "-m", "pip", *editions.PIP_ARGS, editions.install_target(FIXTURE)]
+    ]
+
+
+def test_version_comes_from_pyproject():
+    text = (ROOT / "pyproject.toml").read_text()
+    found = re.search(r'^version = "([^"]+)"', text, flags=re.M).group(1)
+    assert editions.version() == found
+    assert editions.install_target().endswith(f"@v{found}")
+
+
+# -- The student edition, on the fixture -------------------------------------------------------
+
+
+def test_student_edition_keeps_questions_and_checks_and_loses_solutions(executed_fixture: Path):
+    chapter = _chapter(executed_fixture)
+    solved = editions.edition(chapter, solutions=True)
+    student = editions.edition(chapter, solutions=False)
+    assert editions.leaks(student, solved) == []
+    text = "\n".join(c.source for c in student.cells)
+    assert "conv2_params = None  # your answer: a whole number\n# YOUR CODE HERE" in text
+    assert "NotImplementedError" not in text
+    assert "Weights start from random numbers" not in text
+    assert "Solution to" not in text
+    assert text.count(editions.TEXT_STUB) == 2, "each written answer becomes a prompt"
+    assert 'print("Right." if conv2_params == 4_832' in text, "the visible check stays"
+    assert "assert conv2_params == 4_832" not in text, "the hidden test goes"
+    assert re.findall(r"^### Exercise 2\.\d$", _md(student), flags=re.M) == [
+        "### Exercise 2.1",
+        "### Exercise 2.2",
+    ]
+
+
+def test_leaks_are_found(executed_fixture: Path):
+    chapter = _chapter(executed_fixture)
+    solved = editions.edition(chapter, solutions=True)
+    student = editions.edition(chapter, solutions=False)
+    line = "end at slightly different weights; the book quotes its own run."
+    student.cells.append(nbformat.v4.new_markdown_cell(f"As the book says:\n\n  {line}"))
+    student.cells.append(nbformat.v4.new_code_cell("# BEGIN SOLUTION\nx = 1\n# END SOLUTION"))
+    found = " ".join(editions.leaks(student, solved))
+    assert "slightly different weights" in found and "BEGIN SOLUTION" in found
+
+
+def test_unanswered_student_fixture_runs_top_to_bottom(executed_fixture: Path, tmp_path: Path):
+    nb = editions.edition(_chapter(executed_fixture), solutions=False)
+    nbclient.NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    check = next(c for c in nb.cells if "exercise-check" in c.metadata.get("tags", []))
+    assert "Not yet: None" in check.outputs[0]["text"]
+
+
+# -- Files: write, check, sync, orphans --------------------------------------------------------
+
+
+def test_build_writes_then_check_finds_nothing_stale(book: Path):
+    report = editions.build(book)
+    written = sorted(line for line in report if line.startswith("wrote:"))
+    assert written == [
+        "wrote: colab/01_basics.ipynb",
+        "wrote: colab/02_exercises.ipynb",
+        "wrote: student/01_basics.ipynb",
+        "wrote: student/02_exercises.ipynb",
+    ]
+    assert sum(line.startswith("synced:") for line in report) == 2
+    assert editions.build(book) == [], "regenerating must change nothing"
+    assert editions.build(book, check=True) == []
+    assert editions.main(["--check"], root=book) == 0
+
+
+def test_check_names_stale_orphan_and_out_of_step_files(book: Path):
+    editions.build(book)
+    chapter = _chapter(book)
+    chapter.write_text(chapter.read_text().replace("Convolutional networks", "ConvNets"))
+    orphan = book / "colab" / "99_gone.ipynb"
+    shutil.copy(book / "colab" / "01_basics.ipynb", orphan)
+    basics = book / "chapters" / "01_basics.md"
+    basics.write_text(basics.read_text().replace("/colab/01_basics.ipynb", "/x.ipynb"))
+    before = {p: p.read_bytes() for p in book.rglob("*") if p.is_file()}
+    report = editions.build(book, check=True)
+    assert "stale: colab/02_exercises.ipynb" in report
+    assert "stale: student/02_exercises.ipynb" in report
+    assert "orphan: colab/99_gone.ipynb (its chapter is gone)" in report
+    assert "out of step: chapters/01_basics.md (badge or set-up cell)" in report
+    assert {p: p.read_bytes() for p in book.rglob("*") if p.is_file()} == before
+    assert editions.main(["--check"], root=book) == 1
+    editions.build(book)
+    assert not orphan.exists()
+    assert editions.build(book, check=True) == []
+
+
+def test_sync_points_the_chapter_badge_at_its_colab_edition(book: Path):
+    chapter = _chapter(book)
+    outputs = [c.get("outputs") for c in nbformat.read(chapter.with_suffix(".ipynb"), 4).cells]
+    assert editions.sync_chapter(chapter, check=False, root=book)
+    assert editions.chapter_badge(chapter, book) in chapter.read_text()
+    assert "blob/main/colab/02_exercises.ipynb" in editions.chapter_badge(chapter, book)
+    assert editions.install_cell(book) in chapter.read_text()
+    paired = nbformat.read(chapter.with_suffix(".ipynb"), 4)
+    assert [c.get("outputs") for c in paired.cells] == outputs, "outputs are kept"
+    assert (
+        editions.install_cell(book) == next(c for c in paired.cells if c.cell_type == "code").source
+    )
+    md_cells = [c.source for c in jupytext.read(chapter).cells]
+    assert md_cells == [c.source for c in paired.cells], "the pair still agrees"
+    assert not editions.sync_chapter(chapter, check=False, root=book)
+
+
+def test_refuses_to_overwrite_a_file_it_did_not_write(book: Path):
+    (book / "colab").mkdir()
+    mine = book / "colab" / "01_basics.ipynb"
+    mine.write_text(nbformat.writes(nbformat.v4.new_notebook()))
+    with pytest.raises(EditionError, match="not written by tools.editions"):
+        editions.build(book)
+    assert editions.main([], root=book) == 2
+
+
+# -- Errors that name the chapter, the cell and what to do ----------------------------------
+
+
+def _broken(book: Path, old: str, new: str) -> Path:
+    chapter = _chapter(book)
+    text = chapter.read_text()
+    assert old in text
+    chapter.write_text(text.replace(old, new, 1))
+    return chapter
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("```{tip}", "```{margin}", r"02_exercises.md, cell \d+, line \d+: the \{margin\} direct"),
+        ("{doc}`01_basics` counted", "{kbd}`01_basics` counted", r"the \{kbd\} role"),
+        ("{glue:text}`best_class`", "{glue:text}`nowhere`", r"'nowhere' is not glued"),
+        ("{ref}`sec-basics-shapes`", "{ref}`sec-nowhere`", r"no label 'sec-nowhere'"),
+        ("{doc}`01_basics` counted", "{doc}`09_nowhere` counted", r"not a page of the book"),
+        ("{cite:p}`lecun1998gradient`", "{cite:p}`nobody2000`", r"no entry 'nobody2000'"),
+        ("```{solution-end}\n```\n\n## Summary", "## Summary", r"has no solution-end"),
+        (
+            "+++\n\n```{solution-end}",
+            "```{code-cell} ipython3\nprint('a worked answer')\n```\n\n+++\n\n```{solution-end}",
+            r"cell \d+: a code cell inside a solution, with neither",
+        ),
+    ],
+)
+def test_errors_name_the_chapter_and_cell(book: Path, old: str, new: str, message: str):
+    chapter = _broken(book, old, new)
+    with pytest.raises(EditionError, match=message):
+        editions.edition(chapter, solutions=True)
+
+
+def test_unpaired_markers_are_reported(book: Path):
+    chapter = _broken(book, "# END SOLUTION\n", "")
+    with pytest.raises(EditionError, match=r"02_exercises.md: no end solution"):
+        editions.edition(chapter, solutions=False)
+
+
+def test_an_unexecuted_chapter_is_reported(book: Path):
+    _chapter(book).with_suffix(".ipynb").unlink()
+    with pytest.raises(EditionError, match=r"execute the chapter first"):
+        editions.edition(_chapter(book), solutions=True)
+
+
+def test_a_missing_baseurl_is_reported(book: Path):
+    config = book / "_config.yml"
+    config.write_text(config.read_text().replace("baseurl:", "old_baseurl:"))
+    with pytest.raises(EditionError, match=r"html.baseurl must be the rendered book's address"):
+        editions.edition(_chapter(book), solutions=True)
+
+
+def test_figures_definitions_and_math_labels(book: Path):
+    (book / "chapters" / "lenet.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    _broken(
+        book,
+        "## Exercises",
+        "```{figure} lenet.png\n:name: fig-lenet\n:alt: LeNet's layers as boxes\n\n"
+        "LeNet-5, layer by layer.\n```\n\n$$ a = b $$ (eq-a)\n\n"
+        "\\begin{align}\na &= b\n\\end{align}\n\nSee {numref}`fig-lenet`.\n\n## Exercises",
+    )
+    text = _md(editions.edition(_chapter(book), solutions=True))
+    raw = "https://raw.githubusercontent.com/example-org/fixture-book/main/chapters/lenet.png"
+    assert f"![LeNet's layers as boxes]({raw})\n\n*LeNet-5, layer by layer.*" in text
+    assert "$$\na = b\n$$" in text and "$$\n\\begin{align}\na &= b\n\\end{align}\n$$" in text
+    assert (
+        "[Fig. 2.1](https://example-org.github.io/fixture-book/chapters/02_exercises.html" in text
+    )
+    assert not find_myst(text, Book.load(book).extensions)
+
+
+def test_launch_button_opens_the_colab_edition(book: Path):
+    sys.path.insert(0, str(ROOT / "_ext"))
+    try:
+        import colab_links
+    finally:
+        sys.path.remove(str(ROOT / "_ext"))
+    editions.build(book)
+
+    class App:
+        srcdir = str(book)
+
+    url = "https://colab.research.google.com/github/example-org/fixture-book/blob/main/"
+    buttons = [{"url": f"{url}chapters/02_exercises.ipynb", "text": "Colab"}]
+    context = {"header_buttons": [{"label": "launch-buttons", "buttons": buttons}]}
+    colab_links._launch_colab_edition(App(), "chapters/02_exercises", "page.html", context, None)
+    assert buttons[0]["url"] == f"{url}colab/02_exercises.ipynb"
+    assert buttons[0]["url"] == editions.colab_url(
+        editions.edition_path(_chapter(book), solutions=True, root=book), book
+    )
+
+
+# -- The real book: what is committed ----------------------------------------------------------
+
+
+def test_editions_are_committed_and_current():
+    assert [p.name for p in COLAB] == [p.name for p in sorted((ROOT / "colab").glob("*.ipynb"))]
+    assert [p.name for p in STUDENT] == [p.name for p in sorted((ROOT / "student").glob("*.ipynb"))]
+    report = editions.build(ROOT, check=True)
+    assert report == [], f"run python -m tools.editions: {report}"
+
+
+@pytest.mark.parametrize("notebook", COLAB + STUDENT, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_no_myst_only_syntax_is_left(notebook: Path):
+    extensions = Book.load(ROOT).extensions
+    nb = nbformat.read(notebook, as_version=4)
+    for number, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown":
+            found = find_myst(cell.source, extensions)
+            assert not found, f"{notebook.name}, cell {number}: {found}"
+        else:
+            assert cell.outputs == [] and cell.execution_count is None
+
+
+@pytest.mark.parametrize("md", CHAPTERS, ids=lambda p: p.stem)
+def test_every_glue_name_used_in_a_chapter_is_resolved(md: Path):
+    extensions = Book.load(ROOT).extensions
+    used = set()
+    for cell in jupytext.read(md).cells:
+        if cell.cell_type != "markdown":
+            continue
+        for token in markdown_parser(extensions).parse(cell.source):
+            for child in token.children or []:
+                if child.type == "myst_role" and child.meta["name"].startswith("glue"):
+                    used.add(child.content.split(":")[0])
+    glued = set(glue_values(md.with_suffix(".ipynb")))
+    assert used <= glued, f"{md.stem} quotes {sorted(used - glued)}, never glued in its run"
+
+
+@pytest.mark.parametrize("notebook", COLAB + STUDENT, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_links_into_the_book_point_at_pages_it_builds(notebook: Path):
+    book = Book.load(ROOT)
+    pages = set(toc_files())
+    for url in LINK_RE.findall(_md(nbformat.read(notebook, as_version=4))):
+        if url.startswith(book.baseurl):
+            page, _, anchor = url[len(book.baseurl) :].partition("#")
+            if not page:  # the book's home page
+                continue
+            assert page.endswith(".html") and page[:-5] in pages, f"{notebook.name}: {url}"
+            if anchor:
+                assert any(
+                    t.page == page[:-5] and t.anchor == anchor for t in book.labels.values()
+                ), f"{notebook.name}: no #{anchor} on {page}"
+        elif "raw.githubusercontent.com" in url or "/blob/" in url:
+            rel = url.split(f"/{book.branch}/", 1)[1]
+            assert (ROOT / rel).exists(), f"{notebook.name}: {url} names no file"
+
+
+@pytest.mark.parametrize("md", CHAPTERS, ids=lambda p: p.stem)
+def test_student_edition_shows_no_solution(md: Path):
+    solved = nbformat.read(editions.edition_path(md, solutions=True), as_version=4)
+    student = nbformat.read(editions.edition_path(md, solutions=False), as_version=4)
+    assert editions.leaks(student, solved) == []
+    assert "Solution to" not in _md(student)
+    assert not any(c.get("outputs") for c in student.cells if c.cell_type == "code")
+
+
+def test_links_into_the_book_exist_in_its_build(book_html: Path):
+    baseurl = Book.load(ROOT).baseurl
+    for notebook in COLAB + STUDENT:
+        for url in LINK_RE.findall(_md(nbformat.read(notebook, as_version=4))):
+            if not url.startswith(baseurl):
+                continue
+            page, _, anchor = url[len(baseurl) :].partition("#")
+            html = book_html / (page or "index.html")
+            assert html.exists(), f"{notebook.name}: {url} is not a page of the build"
+            if anchor:
+                assert f'id="{anchor}"' in html.read_text(), f"{notebook.name}: no #{anchor}"
+
+
+def test_the_books_launch_buttons_open_the_colab_edition(book_html: Path):
+    for md in CHAPTERS:
+        page = (book_html / "chapters" / f"{md.stem}.html").read_text()
+        expected = editions.colab_url(editions.edition_path(md, solutions=True))
+        links = set(re.findall(r'href="(https://colab\.research\.google\.com/[^"]+)"', page))
+        assert links == {expected}, f"{md.stem}: Colab links {links}, expected {expected}"
+
+
+# Run before each student notebook, in the one kernel that runs them all: a namespace, a
+# working folder, Keras' state and the figures of its own, as in a fresh kernel.
+FRESH_START = """\
+%reset -f
+import os, sys
+os.chdir({folder!r})
+if "keras" in sys.modules:
+    sys.modules["keras"].backend.clear_session()
+if "matplotlib.pyplot" in sys.modules:
+    sys.modules["matplotlib.pyplot"].close("all")
+"""
+
+
+def test_student_edition_runs_top_to_bottom(tmp_path: Path, monkeypatch):
+    # Unanswered exercises must not stop a notebook. Training is capped at one epoch
+    # (LENET_MAX_EPOCHS): this proves that the notebooks run; the full run is nbval's, on
+    # chapters/. To keep it cheap, one kernel runs them all, one after the other, each from
+    # a clean namespace (%reset) in a folder of its own: the kernel starts and TensorFlow is
+    # imported once, not once per chapter.
+    monkeypatch.setenv("LENET_MAX_EPOCHS", "1")
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
+    combined = nbformat.v4.new_notebook()
+    origin = []
+    for notebook in STUDENT:
+        folder = tmp_path / notebook.stem
+        folder.mkdir()
+        combined.cells.append(nbformat.v4.new_code_cell(FRESH_START.format(folder=str(folder))))
+        origin.append(f"{notebook.name} (fresh start)")
+        for number, cell in enumerate(nbformat.read(notebook, as_version=4).cells):
+            if cell.cell_type == "code":
+                combined.cells.append(nbformat.v4.new_code_cell(cell.source))
+                origin.append(f"{notebook.name}, cell {number}")
+    client = nbclient.NotebookClient(
+        combined,
+        timeout=600,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
+    )
+    try:
+        client.execute()
+    except nbclient.exceptions.CellExecutionError as error:
+        failed = next(
+            i
+            for i, cell in enumerate(combined.cells)
+            if any(o.output_type == "error" for o in cell.get("outputs", []))
+        )
+        pytest.fail(f"{origin[failed]} fails:\n{str(error)[-3000:]}")
+
+
+# -- make colab-check's pieces (the check itself runs Colab's TensorFlow: not in make test) ----
+
+
+def test_runtime_pins_every_package_and_names_colabs_python():
+    from tools import colab_check
+
+    python, pins = colab_check.read_runtime()
+    assert python == "3.13"
+    for name, version in {
+        "tensorflow": "2.20.0",
+        "keras": "3.13.2",
+        "numpy": "2.1.3",
+        "ipykernel": "6.17.1",
+        "setuptools": "75.2.0",
+    }.items():
+        assert pins[name] == f"{name}=={version}"
+    assert "lenet-utils" not in pins
+
+
+def test_update_runtime_follows_colabs_freeze(tmp_path: Path):
+    from tools import colab_check
+
+    runtime = tmp_path / "runtime.txt"
+    runtime.write_text("# python: 3.13\nkeras==3.13.2\nnumpy==2.1.3\nnamex==0.1.0\n")
+    freeze = tmp_path / "pip-freeze.gpu.txt"
+    freeze.write_text("Keras==3.14.0\nnumpy==2.1.3\ngoogle-colab @ file:///colabtools\n")
+    changes = colab_check.update_runtime(freeze, runtime)
+    assert changes == [
+        "keras: 3.13.2 -> 3.14.0",
+        "namex: not in Colab's list any more (kept at 0.1.0)",
+    ]
+    assert runtime.read_text() == "# python: 3.13\nkeras==3.14.0\nnumpy==2.1.3\nnamex==0.1.0\n"
+
+
+def test_no_python_313_is_explained(monkeypatch, tmp_path: Path):
+    from tools import colab_check
+
+    monkeypatch.setenv("COLAB_PYTHON", str(tmp_path / "nothing"))
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(colab_check.CheckError, match=r"pyenv install 3\.13.*COLAB_PYTHON="):
+        colab_check.find_python("3.13")
+
+
+def test_only_lenet_utils_may_change_in_the_freeze():
+    from tools import colab_check
+
+    assert colab_check.freeze_problems(["+lenet-utils @ file:///tmp/x"]) == []
+    assert colab_check.freeze_problems(
+        ["+lenet-utils @ file:///tmp/x", "-numpy==2.1.3", "+numpy==2.4.0"]
+    ) == ["-numpy==2.1.3", "+numpy==2.4.0"]
+    assert colab_check.freeze_problems([]) == ["lenet-utils was not installed"]
+
+
+def test_warnings_from_keras_tensorflow_and_lenet_utils_are_told_apart(monkeypatch, tmp_path):
+    import warnings
+
+    from tools import colab_check
+
+    log = tmp_path / "warnings.jsonl"
+    monkeypatch.setenv(colab_check.WARNINGS_VAR, str(log))
+
+    def module(name: str, code: str, **names) -> dict:
+        namespace = {"__name__": name, "warnings": warnings, **names}
+        exec(compile(code, f"/site-packages/{name.replace('.', '/')}.py", "exec"), namespace)
+        return namespace
+
+    numpy_like = module("numpy.core", "def old():\n    warnings.warn('old', DeprecationWarning)")
+    keras_like = module(
+        "keras.src.layers",
+        "def layer():\n    warnings.warn('input_shape', UserWarning, stacklevel=2)\n"
+        "def calls_numpy():\n    old()",
+        old=numpy_like["old"],
+    )
+    plots = module("matplotlib.text", "def draw():\n    old()", old=numpy_like["old"])
+    with warnings.catch_warnings():
+        warnings.showwarning = lambda *args, **kwargs: None  # what the hook passes them on to
+        exec(colab_check.WARNINGS_HOOK, {})
+        keras_like["layer"]()  # attributed to this test's code by stacklevel=2
+        keras_like["calls_numpy"]()  # NumPy warns, Keras called it
+        plots["draw"]()  # NumPy warns, Matplotlib called it: not ours
+    found = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [w["message"] for w in found] == ["input_shape", "old", "old"]
+    assert [colab_check._watched(w) for w in found] == [True, True, False]
+
+
+def test_known_upstream_warnings_are_matched_narrowly():
+    from tools import colab_check
+
+    seen = {  # what Colab's TensorFlow 2.20 gave in chapter 7's fit()
+        "category": "DeprecationWarning",
+        "message": "__array__ implementation doesn't accept a copy keyword, so passing "
+        "copy=False failed. __array__ must implement 'dtype' and 'copy' keyword arguments.",
+        "origin": "keras.src.backend.tensorflow.core",
+        "callers": ["keras.src.utils.python_utils", "keras.src.trainers.trainer"],
+    }
+    assert any(known.matches(seen) for known in colab_check.KNOWN)
+    direct = seen | {"callers": ["__main__"]}  # a chapter's own np.array(variable)
+    assert not any(known.matches(direct) for known in colab_check.KNOWN)
+
+
+def test_the_note_under_the_badge_is_one_line_that_graders_can_find(executed_fixture: Path):
+    for solutions in (True, False):
+        first = editions.edition(_chapter(executed_fixture), solutions=solutions).cells[0]
+        assert len(editions.NOTE_RE.findall(first.source)) == 1

@@ -1,0 +1,549 @@
+"""Run every Colab-edition notebook in Colab's own package set: ``make colab-check``.
+
+    python -m tools.colab_check                      # all of colab/*.ipynb
+    python -m tools.colab_check colab/05_sequential.ipynb
+    python -m tools.colab_check --update-runtime pip-freeze.gpu.txt   # follow Colab
+
+Colab runs Python 3.13 with TensorFlow 2.20 and Keras 3.13, older than what ``.venv`` holds.
+This command rebuilds that runtime and runs the notebooks there, as a learner's "Run all"
+would:
+
+1. a virtual environment, ``.colab-venv/``, with Python 3.13 (``$COLAB_PYTHON``, else
+   pyenv's newest 3.13, else ``python3.13`` on the PATH) and exactly the packages of
+   ``colab/runtime.txt``, the one file that pins Colab's versions (``pip install --no-deps``);
+   it is reused while that file and the Python are unchanged;
+2. ``pip freeze --all``, then the helper installed the way the notebooks' set-up cell installs
+   it (the cell's own code, run in that Python, with this checkout in place of the git URL
+   of the release tag), then ``pip freeze --all`` again: nothing but ``lenet-utils`` may
+   have changed (the set-up cell must leave Colab's TensorFlow, Keras and NumPy alone);
+3. every notebook executed top to bottom in a fresh kernel of that environment, in an empty
+   folder (as Colab's ``/content``), with ``LENET_MAX_EPOCHS=1`` (``--max-epochs``): it fails
+   on any error, and on any Python warning raised from Keras, TensorFlow or ``lenet_utils``
+   (found by a ``warnings.showwarning`` hook that looks at the code that called ``warn``,
+   whatever the stack level it names) and any deprecation that TensorFlow logs.
+
+It prints each notebook's time and what it found, and writes the same as JSON to
+``artifacts/colab-check.json``. It downloads TensorFlow for Python 3.13 (about 600 MB) the first
+time. Exit status: 0 when everything passed, 1 when a notebook failed or the freeze changed,
+2 when the environment could not be made (no Python 3.13, say).
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from tools import editions
+from tools.common import ROOT
+from tools.common import chapters as toc_chapters
+
+RUNTIME = ROOT / "colab" / "runtime.txt"
+VENV = ROOT / ".colab-venv"
+REPORT = ROOT / "artifacts" / "colab-check.json"
+STAMP = ".colab-check-stamp"
+KERNEL_NAME = "colab-check"
+WARNINGS_VAR = "COLAB_CHECK_WARNINGS"
+WATCHED = ("keras", "tensorflow", "lenet_utils", "tf_keras")
+"""Packages whose warnings fail the check (top-level module names)."""
+
+# Installed in the kernel before the notebook's first cell, never shown to a learner: every
+# warning goes through (the "always" action: a DeprecationWarning that Python hides by
+# default too), and each one is shown and recorded once per place and caller, with the
+# module of the code that called warnings.warn, its callers and the file the warning names.
+WARNINGS_HOOK = f"""\
+import json as _cc_json, os as _cc_os, sys as _cc_sys, warnings as _cc_warnings
+
+def _cc_install(path=_cc_os.environ["{WARNINGS_VAR}"]):
+    show, seen = _cc_warnings.showwarning, set()
+
+    def showwarning(message, category, filename, lineno, file=None, line=None):
+        frame, chain = _cc_sys._getframe(1), []
+        while frame is not None and len(chain) < 40:
+            module = frame.f_globals.get("__name__", "") or ""
+            if module not in ("warnings", "_py_warnings"):
+                chain.append(module)
+            frame = frame.f_back
+        key = (category.__name__, str(message), str(filename), lineno, tuple(chain[:8]))
+        if key in seen:
+            return
+        seen.add(key)
+        with open(path, "a") as out:
+            out.write(_cc_json.dumps({{
+                "category": category.__name__, "message": str(message)[:500],
+                "filename": str(filename), "lineno": lineno,
+                "origin": chain[0] if chain else "", "callers": chain[1:12],
+            }}) + "\\n")
+        show(message, category, filename, lineno, file, line)
+
+    _cc_warnings.showwarning = showwarning
+    _cc_warnings.simplefilter("always")
+
+_cc_install()
+del _cc_install
+"""
+
+LOGGED_RE = re.compile(r"^WARNING:(tensorflow|absl|keras)[^:]*:(.*)$", re.M)
+
+
+@dataclass(frozen=True)
+class Known:
+    """A warning of Keras or TensorFlow themselves that no course code can avoid.
+
+    It is reported, and does not fail the check, only where all of it matches: the category,
+    the message (a regular expression), the module that warned and one of its callers.
+    """
+
+    category: str
+    message: str
+    origin: str
+    via: str
+    why: str
+
+    def matches(self, warning: dict) -> bool:
+        return (
+            warning.get("category") == self.category
+            and re.search(self.message, warning.get("message", "")) is not None
+            and warning.get("origin", "") == self.origin
+            and self.via in warning.get("callers", [])
+        )
+
+
+KNOWN = (
+    Known(
+        category="DeprecationWarning",
+        message=r"^__array__ implementation doesn't accept a copy keyword",
+        origin="keras.src.backend.tensorflow.core",
+        via="keras.src.utils.python_utils",
+        why=(
+            "every fit() and evaluate(): Keras turns the metrics into Python numbers with "
+            "np.array(tensor) (pythonify_logs), and TensorFlow's tensors' __array__ takes no "
+            "copy= argument, which NumPy 2 asks for. Seen with Colab's TensorFlow 2.20.0, "
+            "Keras 3.13.2 and NumPy 2.1.3 (TensorFlow 2.21 and Keras 3.15 still have that "
+            "code). Python shows a learner nothing: it hides a DeprecationWarning that is "
+            "not raised in __main__"
+        ),
+    ),
+)
+"""Upstream warnings met in Colab's package set, why they are allowed, and where."""
+
+
+class CheckError(Exception):
+    """The environment could not be made; the message says why and what to do."""
+
+
+# -- The runtime file ----------------------------------------------------------------------------
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def read_runtime(path: Path = RUNTIME) -> tuple[str, dict[str, str]]:
+    """(Python version, {normalized name: pinned requirement line}) of ``colab/runtime.txt``."""
+    python, pins = "", {}
+    for line in path.read_text().splitlines():
+        match = re.match(r"#\s*python:\s*(\d+\.\d+)", line)
+        if match:
+            python = match.group(1)
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        name = re.match(r"([A-Za-z0-9_.-]+)==", line)
+        if not name:
+            raise CheckError(f"{path}: {line!r} is not NAME==VERSION; pin every package")
+        pins[_normal(name.group(1))] = line
+    if not python:
+        raise CheckError(f"{path}: no '# python: 3.NN' line says which Python Colab runs")
+    return python, pins
+
+
+def update_runtime(freeze: Path, path: Path = RUNTIME) -> list[str]:
+    """Rewrite ``path``'s versions to those of Colab's ``pip-freeze`` file; return the changes."""
+    colab = {}
+    for line in freeze.read_text().splitlines():
+        match = re.match(r"([A-Za-z0-9_.-]+)==(\S+)", line.strip())
+        if match:
+            colab[_normal(match.group(1))] = (match.group(1), match.group(2))
+    changes, out = [], []
+    for line in path.read_text().splitlines():
+        match = re.match(r"([A-Za-z0-9_.-]+)==(\S+)$", line.strip())
+        if not match:
+            out.append(line)
+            continue
+        key = _normal(match.group(1))
+        if key not in colab:
+            changes.append(
+                f"{match.group(1)}: not in Colab's list any more (kept at {match.group(2)})"
+            )
+            out.append(line)
+        elif colab[key][1] != match.group(2):
+            changes.append(f"{match.group(1)}: {match.group(2)} -> {colab[key][1]}")
+            out.append(f"{match.group(1)}=={colab[key][1]}")
+        else:
+            out.append(line)
+    path.write_text("\n".join(out) + "\n")
+    return changes
+
+
+# -- Python 3.13 and the virtual environment -------------------------------------------------------
+
+
+def _version_of(python: str) -> str:
+    try:
+        out = subprocess.run(
+            [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return out.stdout.strip() if out.returncode == 0 else ""
+
+
+def find_python(version: str) -> str:
+    """A Python of ``version`` (e.g. "3.13"), or :class:`CheckError` saying how to get one."""
+    candidates = []
+    if os.environ.get("COLAB_PYTHON"):
+        candidates.append(os.environ["COLAB_PYTHON"])
+    pyenv = shutil.which("pyenv")
+    if pyenv:
+        out = subprocess.run(
+            [pyenv, "which", f"python{version}"], capture_output=True, text=True, check=False
+        )
+        candidates += out.stdout.split()
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    found = sorted(
+        root.glob(f"{version}.*/bin/python{version}"),
+        key=lambda p: [int(n) for n in re.findall(r"\d+", p.parts[-3])],
+        reverse=True,
+    )
+    candidates += [str(p) for p in found]
+    if shutil.which(f"python{version}"):
+        candidates.append(str(shutil.which(f"python{version}")))
+    for candidate in candidates:
+        if _version_of(candidate) == version:
+            return candidate
+    raise CheckError(
+        f"make colab-check needs Python {version}, the version Colab runs, and found none "
+        f"(looked at $COLAB_PYTHON, pyenv and python{version} on the PATH). Install it with "
+        f"`pyenv install {version}` (or `uv python install {version}`, or your system's "
+        f"python{version} package), or name one: COLAB_PYTHON=/path/to/python{version} "
+        "make colab-check"
+    )
+
+
+def _pip(venv: Path, *args: str, quiet: bool = True) -> subprocess.CompletedProcess:
+    command = [str(venv / "bin" / "python"), "-m", "pip", *args]
+    if quiet:
+        command.insert(4, "--quiet")
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise CheckError(
+            f"{' '.join(command)} failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
+        )
+    return result
+
+
+def freeze(venv: Path) -> dict[str, str]:
+    """{normalized name: line} of ``pip freeze --all`` in ``venv``."""
+    out = _pip(venv, "freeze", "--all", quiet=False).stdout
+    lines = [line.strip() for line in out.splitlines() if line.strip()]
+    return {_normal(re.split(r"[=@ ]", line, maxsplit=1)[0]): line for line in lines}
+
+
+def make_venv(venv: Path = VENV, runtime: Path = RUNTIME, rebuild: bool = False) -> Path:
+    """``venv`` with Colab's Python and exactly the packages of ``runtime``, no helper."""
+    version, pins = read_runtime(runtime)
+    python = find_python(version)
+    stamp = hashlib.sha256(runtime.read_bytes() + python.encode()).hexdigest()
+    stamp_file = venv / STAMP
+    if not rebuild and stamp_file.exists() and stamp_file.read_text() == stamp:
+        current = freeze(venv)
+        if "lenet-utils" in current:  # left by the last check
+            _pip(venv, "uninstall", "--yes", "lenet-utils")
+            current = freeze(venv)
+        if _same(current, pins):
+            print(f"colab-check: reusing {venv.name} (Python {version}, {len(pins)} packages)")
+            return venv
+    if venv.exists():
+        shutil.rmtree(venv)
+    print(f"colab-check: creating {venv.name} with {python} and {len(pins)} pinned packages")
+    subprocess.run([python, "-m", "venv", str(venv)], check=True)
+    if "pip" in pins:
+        _pip(venv, "install", pins["pip"])
+    _pip(venv, "install", "--no-deps", "-r", str(runtime))
+    stamp_file.write_text(stamp)
+    return venv
+
+
+def _same(current: dict[str, str], pins: dict[str, str]) -> bool:
+    def version(line: str) -> str:
+        return line.split("==", 1)[1] if "==" in line else line
+
+    return current.keys() == pins.keys() and all(
+        version(current[k]) == version(pins[k]) for k in pins
+    )
+
+
+# -- The helper, installed as the set-up cell installs it -----------------------------------------
+
+
+def _checkout_copy(destination: Path) -> Path:
+    """The files of this checkout that git would commit (tracked or not ignored)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    for rel in filter(None, listed.split("\0")):
+        source = ROOT / rel
+        if source.is_file():
+            target = destination / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    return destination
+
+
+def install_helper(venv: Path) -> list[str]:
+    """Install ``lenet_utils`` with the set-up cell's own code; return the freeze diff."""
+    before = freeze(venv)
+    with tempfile.TemporaryDirectory(prefix="colab-check-") as tmp:
+        checkout = _checkout_copy(Path(tmp) / "lenet-book")
+        empty = Path(tmp) / "content"  # not the checkout: lenet_utils must not import from cwd
+        empty.mkdir()
+        cell = editions.install_cell(ROOT, target=str(checkout))
+        result = subprocess.run(
+            [str(venv / "bin" / "python"), "-c", cell], cwd=empty, capture_output=True, text=True
+        )
+        if result.returncode != 0:
+            raise CheckError(f"the set-up cell failed:\n{result.stdout}{result.stderr}")
+    after = freeze(venv)
+    diff = [
+        line
+        for line in difflib.unified_diff(
+            sorted(before.values()), sorted(after.values()), "before", "after", lineterm="", n=0
+        )
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
+    return diff
+
+
+def freeze_problems(diff: list[str]) -> list[str]:
+    """What in a freeze diff is not the helper's own installation."""
+    ok = [line for line in diff if re.match(r"\+lenet[-_]utils( @|==)", line)]
+    problems = [line for line in diff if line not in ok]
+    if not ok:
+        problems.append("lenet-utils was not installed")
+    return problems
+
+
+# -- Running the notebooks -------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    """What one notebook did in Colab's package set."""
+
+    notebook: str
+    seconds: float = 0.0
+    error: str = ""
+    warnings: list[dict] = field(default_factory=list)  # from the watched packages: fail
+    known: list[dict] = field(default_factory=list)  # theirs, unavoidable (KNOWN): reported
+    other_warnings: list[dict] = field(default_factory=list)  # from elsewhere: reported
+    logged: list[str] = field(default_factory=list)  # TensorFlow's logged deprecations: fail
+
+    @property
+    def ok(self) -> bool:
+        return not (self.error or self.warnings or self.logged)
+
+
+def _watched(warning: dict) -> bool:
+    """Whether a warning comes from Keras, TensorFlow or lenet_utils.
+
+    It does when the code that called ``warnings.warn`` is theirs, when the warning names a
+    file of theirs (its ``stacklevel``), or when the first caller outside the package that
+    warned is theirs (Keras calling a deprecated NumPy function, say).
+    """
+    modules = [warning.get("origin", ""), *warning.get("callers", [])]
+    tops = [name.split(".")[0] for name in modules]
+    if tops and tops[0] in WATCHED:
+        return True
+    caller = next((top for top in tops[1:] if top != tops[0]), "")
+    filename = warning.get("filename", "")
+    return caller in WATCHED or any(f"/{name}/" in filename for name in WATCHED)
+
+
+def run_notebook(notebook: Path, venv: Path, max_epochs: int | None, timeout: int) -> Run:
+    """Execute ``notebook`` top to bottom in a kernel of ``venv``; time it, collect warnings."""
+    import nbclient
+    import nbformat
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import KernelManager
+
+    run = Run(editions._relative(notebook, ROOT))
+    nb = nbformat.read(notebook, as_version=4)
+    nb.cells.insert(0, nbformat.v4.new_code_cell(WARNINGS_HOOK))
+    with tempfile.TemporaryDirectory(prefix="colab-check-") as tmp:
+        tmp = Path(tmp)
+        kernels = tmp / "kernels" / KERNEL_NAME
+        kernels.mkdir(parents=True)
+        log = tmp / "warnings.jsonl"
+        env = {WARNINGS_VAR: str(log), "PYTHONNOUSERSITE": "1"}
+        if max_epochs:
+            env["LENET_MAX_EPOCHS"] = str(max_epochs)
+        stderr = tmp / "kernel-stderr.log"  # TensorFlow's C++ notes: Colab's log, not a cell
+        launch = f'exec "{venv / "bin" / "python"}" -m ipykernel_launcher -f "$0" 2>>"{stderr}"'
+        spec = {
+            "argv": ["/bin/sh", "-c", launch, "{connection_file}"],
+            "display_name": "Colab's Python",
+            "language": "python",
+            "env": env,
+        }  # fmt: skip
+        (kernels / "kernel.json").write_text(json.dumps(spec))
+        content = tmp / "content"  # the working folder, as Colab's /content
+        content.mkdir()
+        manager = KernelManager(
+            kernel_name=KERNEL_NAME,
+            kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(tmp / "kernels")]),
+        )
+        client = nbclient.NotebookClient(
+            nb, km=manager, timeout=timeout, resources={"metadata": {"path": str(content)}}
+        )
+        start = time.perf_counter()
+        try:
+            client.execute()
+        except nbclient.exceptions.CellExecutionError as error:
+            run.error = str(error)[-3000:]
+        except Exception as error:  # a dead kernel, a timeout
+            run.error = f"{type(error).__name__}: {error}"[-3000:]
+        run.seconds = round(time.perf_counter() - start, 1)
+        if run.error and stderr.exists():
+            run.error += "\nkernel stderr (end):\n" + stderr.read_text()[-1500:]
+        found = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    unique = list({json.dumps(w, sort_keys=True): w for w in found}.values())
+    run.known = [w for w in unique if _watched(w) and any(k.matches(w) for k in KNOWN)]
+    run.warnings = [w for w in unique if _watched(w) and w not in run.known]
+    run.other_warnings = [w for w in unique if not _watched(w)]
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream":
+                for match in LOGGED_RE.finditer(output.get("text", "")):
+                    if re.search(r"deprecat", match.group(2), re.I):
+                        run.logged.append(match.group(0)[:300])
+    return run
+
+
+def _describe(run: Run) -> str:
+    status = "ok" if run.ok else "FAILED"
+    lines = [f"{run.notebook}: {status} in {run.seconds:.0f} s"]
+    if run.error:
+        lines.append(f"  error: {run.error.strip().splitlines()[-1]}")
+    for w in run.warnings:
+        lines.append(
+            f"  {w['category']} from {w['origin']} ({w['filename']}:{w['lineno']}): {w['message']}"
+        )
+    for line in run.logged:
+        lines.append(f"  logged: {line}")
+    shown = set()
+    for kind, found in (("known upstream", run.known), ("not ours", run.other_warnings)):
+        for w in found:
+            key = (kind, w["category"], w["origin"], w["message"][:160])
+            if key not in shown:
+                shown.add(key)
+                lines.append(f"  ({kind}, not failing) {key[1]} from {key[2]}: {key[3]}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    # The checkout must not be importable in Colab's Python: only the installed helper is.
+    os.environ.pop("PYTHONPATH", None)
+    doc = (__doc__ or "").split("\n\n")
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.colab_check",
+        description=doc[0],
+        epilog="\n\n".join(doc[1:]),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("notebooks", nargs="*", type=Path, help="colab/*.ipynb by default")
+    parser.add_argument("--max-epochs", type=int, default=1, help="LENET_MAX_EPOCHS (0: no cap)")
+    parser.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
+    parser.add_argument("--rebuild", action="store_true", help="make .colab-venv afresh")
+    parser.add_argument(
+        "--update-runtime",
+        type=Path,
+        metavar="FREEZE",
+        help="rewrite colab/runtime.txt's versions from Colab's pip-freeze.gpu.txt, and stop",
+    )
+    args = parser.parse_args(argv)
+    if args.update_runtime:
+        for change in update_runtime(args.update_runtime) or ["no version changed"]:
+            print(change)
+        return 0
+    notebooks = args.notebooks or [
+        editions.edition_path(md, solutions=True) for md in toc_chapters()
+    ]
+    missing = [str(p) for p in notebooks if not Path(p).exists()]
+    if missing:
+        print(f"error: no such notebook: {', '.join(missing)} (python -m tools.editions)")
+        return 2
+    try:
+        venv = make_venv(rebuild=args.rebuild)
+        diff = install_helper(venv)
+    except CheckError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    problems = freeze_problems(diff)
+    print("colab-check: pip freeze, before and after the set-up cell:")
+    print("\n".join(f"  {line}" for line in diff) or "  (no change)")
+    if problems:
+        print(f"colab-check: the set-up cell changed more than lenet-utils: {problems}")
+    python = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import sys; print(sys.version.split()[0])"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    runs = []
+    for notebook in notebooks:
+        run = run_notebook(Path(notebook).resolve(), venv, args.max_epochs, args.timeout)
+        print(_describe(run), flush=True)
+        runs.append(run)
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORT.write_text(
+        json.dumps(
+            {
+                "python": python,
+                "runtime": editions._relative(RUNTIME, ROOT),
+                "max_epochs": args.max_epochs,
+                "freeze_diff": diff,
+                "freeze_problems": problems,
+                "notebooks": [asdict(run) | {"ok": run.ok} for run in runs],
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    total = sum(run.seconds for run in runs)
+    failed = [run.notebook for run in runs if not run.ok]
+    print(
+        f"colab-check: {len(runs) - len(failed)} of {len(runs)} notebooks passed in {total:.0f} s "
+        f"(Python {python}, LENET_MAX_EPOCHS={args.max_epochs or 'unset'}); "
+        f"report: {editions._relative(REPORT, ROOT)}"
+    )
+    return 1 if (failed or problems) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
