@@ -1,0 +1,658 @@
+"""Assign the chapters' exercises with nbgrader or otter-grader, and have them graded.
+
+    python -m tools.grading nbgrader --out COURSE [chapters/NN_name.md ...]
+    python -m tools.grading otter --out FOLDER [chapters/NN_name.md ...]
+    python -m tools.grading points [chapters/NN_name.md ...]
+
+Every exercise says once, in its chapter's ``.md``, what is an answer, what tests it and what
+it is worth: nbgrader's cell metadata (CONTRIBUTING.md, "Add an exercise"). A code cell marked
+``solution`` is an answer (its code between ``# BEGIN SOLUTION`` and ``# END SOLUTION`` is
+what a learner writes), a markdown cell marked ``solution`` and ``grade`` is a written answer
+graded by hand, and a locked code cell marked ``grade`` is a check: what it shows is the
+learner's self-check, and its code between ``### BEGIN HIDDEN TESTS`` and
+``### END HIDDEN TESTS`` grades the answer. Both graders are given that one description:
+
+* ``nbgrader`` writes an nbgrader course folder: ``COURSE/nbgrader_config.py`` (a copy of
+  ``grading/nbgrader_config.py``; an existing one is kept) and
+  ``COURSE/source/NN_name/NN_name.ipynb`` for each chapter, the notebook that
+  ``nbgrader generate_assignment NN_name`` turns into the release. nbgrader reads the
+  metadata itself.
+* ``otter`` writes, for each chapter, ``FOLDER/NN_name.ipynb`` in Otter Assign's format (its
+  assignment configuration, from ``grading/otter/assignment.yml``, in the first cell), and
+  ``FOLDER/requirements.txt`` (``grading/otter/requirements.txt``: TensorFlow and this
+  version of ``lenet-utils``, which Gradescope's autograder installs). The metadata becomes
+  question blocks: each check cell an autograded question named after its ``grade_id``,
+  whose visible part, its self-checks asserted, is a public test (0 points: it tells the
+  learner what is wrong) and whose whole code, hidden asserts included, is a hidden test
+  (all the points, as nbgrader grades the cell); the answer cells before it its solution;
+  each written answer worth points a manually graded question.
+* ``points`` prints each chapter's exercises and points, checking them as the others do.
+
+The notebooks start from the edition of each chapter with its solutions
+(``tools.editions.edition(chapter, solutions=True)``: plain markdown, nbgrader metadata and
+markers kept), without its Colab badge (it would open the instructor's notebook) and without
+outputs. A chapter whose exercises break the format stops the tool with the chapter, the cell
+and what to change: a marker of another form or inside a block, a marker in a cell that is not
+an answer, a check worth points without hidden tests, a duplicate ``grade_id``, or a cell
+inside a ``{solution-start}`` ... ``{solution-end}`` dropdown that nbgrader would not clear.
+The Instructor guide's recipes "Assign with nbgrader" and "Assign with otter-grader
+(Gradescope)" use this tool; ``tests/test_grading.py`` runs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import builtins
+import copy
+import re
+import shutil
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import jupytext
+import nbformat
+import yaml
+
+from tools import editions
+from tools.common import ROOT, chapters, repository
+from tools.myst_markdown import Book
+
+GRADING = ROOT / "grading"
+NBGRADER_CONFIG = GRADING / "nbgrader_config.py"
+OTTER_CONFIG = GRADING / "otter" / "assignment.yml"
+OTTER_REQUIREMENTS = GRADING / "otter" / "requirements.txt"
+
+BEGIN_SOLUTION, END_SOLUTION = "# BEGIN SOLUTION", "# END SOLUTION"
+BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+ANY_SOLUTION_MARKER = re.compile(r"#+[ \t]*(BEGIN|END)[ \t]+SOLUTION\b")
+ANY_HIDDEN_MARKER = re.compile(r"#+[ \t]*(BEGIN|END)[ \t]+HIDDEN[ \t]+TESTS\b")
+GRADE_ID = re.compile(r"^ex(-[a-z0-9]+){3,}$")
+BADGE = editions.BADGE_RE
+COLAB_NOTE = re.compile(r"^\*The Colab edition of .*\*$")  # editions' note under the badge
+DIRECTIVE = re.compile(r"^\s*```+\s*\{(?P<name>[\w-]+)\}")
+# Names a test may use without taking them from the notebook: Python's builtins and the two
+# that IPython adds to them in a kernel.
+KNOWN_NAMES = frozenset(dir(builtins)) | {"display", "get_ipython"}
+
+
+class GradingError(Exception):
+    """A chapter whose exercises the graders cannot use as they are, or a refused ``--out``."""
+
+
+# -- The exercises' parts, read from nbgrader's metadata ----------------------------------------
+
+
+@dataclass(frozen=True)
+class Part:
+    """A cell that nbgrader's metadata marks.
+
+    ``kind`` is ``"answer"`` (a code cell the learner completes), ``"written"`` (a markdown
+    answer graded by hand) or ``"check"`` (a locked code cell that grades an answer);
+    ``index`` is the cell's position in the notebook.
+    """
+
+    index: int
+    grade_id: str
+    kind: str
+    points: float
+
+    @property
+    def label(self) -> str:
+        """The exercise's label: the ``grade_id`` without its last part (``-answer``...)."""
+        return self.grade_id.rsplit("-", 1)[0]
+
+
+def _kind(cell: nbformat.NotebookNode) -> str | None:
+    meta = cell.metadata.get("nbgrader", {})
+    if cell.cell_type == "code" and meta.get("solution") and not meta.get("grade"):
+        return "answer"
+    if cell.cell_type == "markdown" and meta.get("solution") and meta.get("grade"):
+        return "written"
+    if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+        return "check" if meta.get("locked") else None
+    return None
+
+
+def split_check(source: str) -> tuple[str, str]:
+    """(the visible part, the hidden part) of a check cell's code, markers left out."""
+    visible: list[str] = []
+    hidden: list[str] = []
+    inside = False
+    for line in source.split("\n"):
+        if line.strip() == BEGIN_HIDDEN:
+            inside = True
+        elif line.strip() == END_HIDDEN:
+            inside = False
+        else:
+            (hidden if inside else visible).append(line)
+    return "\n".join(visible).strip("\n"), "\n".join(hidden).strip("\n")
+
+
+def _check_markers(cell: nbformat.NotebookNode, kind: str | None, where: str) -> None:
+    """Raise GradingError if the cell's solution or hidden-test markers break the format."""
+    lines = cell.source.split("\n")
+    solution = [(n, line) for n, line in enumerate(lines, 1) if ANY_SOLUTION_MARKER.search(line)]
+    hidden = [(n, line) for n, line in enumerate(lines, 1) if ANY_HIDDEN_MARKER.search(line)]
+    for number, line in solution:
+        if line not in (BEGIN_SOLUTION, END_SOLUTION):
+            raise GradingError(
+                f"{where}, line {number}: {line.strip()!r} must read exactly "
+                f"{BEGIN_SOLUTION!r} or {END_SOLUTION!r}, with one '#' at the start of the line "
+                "(otter-grader reads no other form; put a whole def or loop inside the markers)"
+            )
+    if solution and kind != "answer":
+        raise GradingError(
+            f"{where}: solution markers in a cell that is not an answer; give the cell the "
+            "nbgrader metadata of an answer (CONTRIBUTING.md, 'Add an exercise')"
+        )
+    if kind == "answer":
+        found = [line for _, line in solution]
+        if not found or found != [BEGIN_SOLUTION, END_SOLUTION] * (len(found) // 2):
+            raise GradingError(
+                f"{where}: an answer cell needs its solution between {BEGIN_SOLUTION!r} and "
+                f"{END_SOLUTION!r} (in pairs, not nested)"
+            )
+    for number, line in hidden:
+        if line.strip() not in (BEGIN_HIDDEN, END_HIDDEN) or line != line.strip():
+            raise GradingError(
+                f"{where}, line {number}: {line.strip()!r} must read exactly {BEGIN_HIDDEN!r} "
+                f"or {END_HIDDEN!r}, at the start of the line"
+            )
+    if hidden and kind != "check":
+        raise GradingError(f"{where}: hidden tests belong in a check cell, not in this one")
+    if kind == "check":
+        found = [line for _, line in hidden]
+        points = cell.metadata["nbgrader"].get("points", 0)
+        if found != [BEGIN_HIDDEN, END_HIDDEN] and (found or points):
+            raise GradingError(
+                f"{where}: a check cell worth points needs one {BEGIN_HIDDEN!r} ... "
+                f"{END_HIDDEN!r} block that asserts the answer (the visible part only "
+                "reports, it never fails)"
+            )
+
+
+def split_answer(source: str) -> tuple[str, str]:
+    """(an answer cell's code outside the solution markers, the code between them)."""
+    kept: list[str] = []
+    removed: list[str] = []
+    inside = False
+    for line in source.split("\n"):
+        if line in (BEGIN_SOLUTION, END_SOLUTION):
+            inside = line == BEGIN_SOLUTION
+        else:
+            (removed if inside else kept).append(line)
+    return "\n".join(kept), "\n".join(removed)
+
+
+def _bound(code: str) -> set[str]:
+    """The names ``code`` binds (none if it is not plain Python, e.g. a ``%magic``)."""
+    try:
+        return _names(code)[1]
+    except SyntaxError:
+        return set()
+
+
+def _check_visible_names(nb: nbformat.NotebookNode, found: list[Part], name: str) -> None:
+    """Raise GradingError if a check's visible part reads a name that only a solution
+    defines: in a student's notebook it would stop "Run all" with a NameError."""
+    kinds = {p.index: p.kind for p in found}
+    defined: set[str] = set()  # by code that students get
+    solution_only: set[str] = set()
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        if kinds.get(index) == "check":
+            visible = split_check(cell.source)[0]
+            try:
+                missing = set(_free_names(visible)) & solution_only - defined
+            except SyntaxError:
+                missing = set()
+            if missing:
+                raise GradingError(
+                    f"{name}, cell {index}: the check's visible part reads "
+                    f"{', '.join(sorted(missing))}, which only a solution defines, so an "
+                    "unanswered notebook stops here with a NameError; set it up before "
+                    f"{BEGIN_SOLUTION!r} (e.g. 'model = None') or test for it in the check"
+                )
+            defined |= _bound(visible)
+        else:
+            kept, removed = split_answer(cell.source)
+            defined |= _bound(kept)
+            solution_only |= _bound(removed)
+
+
+def parts(nb: nbformat.NotebookNode, name: str) -> list[Part]:
+    """The graded parts of the notebook ``name``, in cell order, checked against the format.
+
+    Raises GradingError naming the cell and what to change.
+    """
+    found: list[Part] = []
+    seen: set[str] = set()
+    for index, cell in enumerate(nb.cells):
+        where = f"{name}, cell {index}"
+        meta = cell.metadata.get("nbgrader")
+        kind = _kind(cell) if meta else None
+        if meta:
+            grade_id = meta.get("grade_id", "")
+            if kind is None:
+                raise GradingError(
+                    f"{where} ({grade_id or 'no grade_id'}): nbgrader metadata of an unknown "
+                    "kind; use an answer (code, solution), a written answer (markdown, "
+                    "solution, grade) or a check (code, grade, locked)"
+                )
+            if not GRADE_ID.match(grade_id):
+                raise GradingError(
+                    f"{where}: grade_id {grade_id!r} must be the exercise's label and a part, "
+                    "e.g. 'ex-architecture-conv2-answer' (lower case, digits and '-')"
+                )
+            if grade_id in seen:
+                raise GradingError(f"{where}: grade_id {grade_id!r} is used twice")
+            seen.add(grade_id)
+            if meta.get("schema_version") != 3:
+                raise GradingError(f"{where}: nbgrader metadata needs 'schema_version: 3'")
+            points = meta.get("points", 0) if kind != "answer" else 0
+            if not isinstance(points, (int, float)) or points < 0:
+                raise GradingError(f"{where}: points must be a number >= 0, not {points!r}")
+            found.append(Part(index, grade_id, kind, points))
+        _check_markers(cell, kind, where)
+    _check_visible_names(nb, found, name)
+    return found
+
+
+def check_solution_regions(nb: nbformat.NotebookNode, name: str) -> None:
+    """Raise GradingError if anything inside a ``{solution-start}`` ... ``{solution-end}``
+    dropdown of the chapter's MyST source is neither an nbgrader answer nor the directives.
+
+    Such text or code would reach the students: the graders clear only the answers they know.
+    """
+    inside: int | None = None
+    for index, cell in enumerate(nb.cells):
+        answer = "nbgrader" in cell.metadata
+        if cell.cell_type != "markdown":
+            if inside is not None and not answer:
+                raise GradingError(
+                    f"{name}, cell {index}: a code cell inside the solution that starts in cell "
+                    f"{inside} has no nbgrader metadata, so students would get it; mark it as an "
+                    "answer (CONTRIBUTING.md, 'Add an exercise') or move it after {solution-end}"
+                )
+            continue
+        lines = iter(cell.source.split("\n"))
+        for line in lines:
+            directive = DIRECTIVE.match(line)
+            if directive and directive["name"] in ("solution-start", "solution-end"):
+                if (directive["name"] == "solution-start") != (inside is None):
+                    raise GradingError(f"{name}, cell {index}: unpaired {{{directive['name']}}}")
+                inside = index if directive["name"] == "solution-start" else None
+                for option in lines:  # the directive's options, to its closing fence
+                    if option.strip().startswith("```"):
+                        break
+            elif inside is not None and line.strip() and not answer:
+                raise GradingError(
+                    f"{name}, cell {index}: text inside the solution that starts in cell "
+                    f"{inside} is not an nbgrader answer, so students would get it: "
+                    f"{line.strip()[:60]!r}; put it in the answer's markdown cell, or separate "
+                    "the directive from it with a '+++' cell break"
+                )
+    if inside is not None:
+        raise GradingError(f"{name}, cell {inside}: {{solution-start}} has no {{solution-end}}")
+
+
+# -- The notebook the graders start from --------------------------------------------------------
+
+
+@lru_cache(maxsize=4)
+def _book(root: Path) -> Book:
+    """The book whose chapters are being assigned, read once (titles, labels, numbers)."""
+    try:
+        return Book.load(root)
+    except editions.EditionError as error:
+        raise GradingError(str(error)) from None
+
+
+def source_notebook(chapter: Path) -> nbformat.NotebookNode:
+    """The chapter with its solutions, ready for a grader: the edition of
+    ``tools.editions.edition(chapter, solutions=True)`` without its Colab badge and the note
+    under it (they open the edition with the solutions), and without outputs.
+
+    The chapter's MyST source is checked first (:func:`check_solution_regions`, :func:`parts`).
+    """
+    chapter = Path(chapter)
+    if chapter.suffix != ".md" or not chapter.is_file():
+        raise GradingError(f"{chapter}: not a chapter's .md file; pass chapters/NN_name.md")
+    source = jupytext.read(chapter)
+    check_solution_regions(source, chapter.name)
+    parts(source, chapter.name)
+    try:
+        nb = editions.edition(chapter, solutions=True, book=_book(chapter.resolve().parents[1]))
+    except editions.EditionError as error:
+        raise GradingError(str(error)) from None
+    cells = []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and BADGE.search(cell.source):
+            kept = [
+                line
+                for line in BADGE.sub("", cell.source).split("\n")
+                if not COLAB_NOTE.match(line)
+            ]
+            cell.source = "\n".join(kept).strip("\n")
+            cell.source = re.sub(r"\n{3,}", "\n\n", cell.source)
+            if not cell.source.strip():
+                continue
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+        cells.append(cell)
+    nb.cells = cells
+    return nb
+
+
+def _summary(name: str, found: list[Part]) -> str:
+    labels = list(dict.fromkeys(p.label for p in found))
+    auto = sum(p.points for p in found if p.kind == "check")
+    manual = sum(p.points for p in found if p.kind == "written")
+    return f"{name}: {len(labels)} exercises, {auto:g} autograded points, {manual:g} by hand"
+
+
+def autograded_points(found: Iterable[Part]) -> float:
+    """The points of the check cells: what an autograder gives a fully solved notebook."""
+    return sum(p.points for p in found if p.kind == "check")
+
+
+# -- nbgrader ------------------------------------------------------------------------------------
+
+
+def _refuse_inside_repository(out: Path) -> Path:
+    out = out.expanduser().resolve()
+    if out == ROOT or ROOT in out.parents:
+        raise GradingError(
+            f"--out {out} is inside the repository; give a folder of its own, outside it "
+            "(e.g. ~/lenet-course)"
+        )
+    return out
+
+
+def write_nbgrader(chapter_files: list[Path], out: Path) -> list[str]:
+    """Write an nbgrader course folder for ``chapter_files`` into ``out``; return a report."""
+    out = _refuse_inside_repository(out)
+    notebooks = [(Path(c), source_notebook(Path(c))) for c in chapter_files]
+    report = []
+    out.mkdir(parents=True, exist_ok=True)
+    config = out / "nbgrader_config.py"
+    if not config.exists():
+        shutil.copyfile(NBGRADER_CONFIG, config)
+        report.append(f"wrote {config}")
+    elif config.read_text() != NBGRADER_CONFIG.read_text():
+        report.append(f"kept {config} (yours); compare it with {NBGRADER_CONFIG}")
+    for chapter, nb in notebooks:
+        target = out / "source" / chapter.stem / f"{chapter.stem}.ipynb"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.validate(nb)
+        nbformat.write(nb, target)
+        report.append(f"wrote {target}: {_summary(chapter.stem, parts(nb, chapter.name))}")
+    return report
+
+
+# -- otter-grader --------------------------------------------------------------------------------
+
+
+def _raw(text: str) -> nbformat.NotebookNode:
+    return nbformat.v4.new_raw_cell(text)
+
+
+def _names(code: str) -> tuple[set[str], set[str]]:
+    """(the names ``code`` reads, the names it binds), anywhere in it."""
+    loaded, bound = set(), set()
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Name):
+            (loaded if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+    return loaded, bound
+
+
+def _free_names(code: str) -> list[str]:
+    """Names ``code`` reads but never binds: what a test takes from the notebook."""
+    loaded, bound = _names(code)
+    return sorted(loaded - bound - KNOWN_NAMES)
+
+
+def _self_check(node: ast.stmt) -> ast.expr | None:
+    """The call of a ``check_...`` function that a statement shows (``print(...)`` or bare)."""
+    if not isinstance(node, ast.Expr) or not isinstance(node.value, ast.Call):
+        return None
+    value = node.value
+    if isinstance(value.func, ast.Name) and value.func.id == "print" and len(value.args) == 1:
+        value = value.args[0]
+    function = value.func if isinstance(value, ast.Call) else None
+    name = getattr(function, "attr", getattr(function, "id", ""))
+    return value if name.startswith("check_") else None
+
+
+def assert_self_checks(code: str) -> str:
+    """``code`` with each self-check it shows asserted: a check is truthy only when the answer
+    is right, and its text becomes the failure message. The rest is left as written."""
+    lines = code.split("\n")
+    for node in reversed(ast.parse(code).body):
+        call = _self_check(node)
+        if call is not None:
+            segment = ast.get_source_segment(code, call)
+            lines[node.lineno - 1 : node.end_lineno] = [f"assert (_check := {segment}), _check"]
+    return "\n".join(lines)
+
+
+def _test_cell(name: str, code: str, *, hidden: bool, points: float) -> nbformat.NotebookNode:
+    """An exception-based otter test case: a function of the notebook's variables that runs
+    ``code``."""
+    arguments = ", ".join(_free_names(code))
+    body = "\n".join("    " + line if line.strip() else "" for line in code.split("\n"))
+    config = yaml.safe_dump({"hidden": hidden, "points": points}, sort_keys=False)
+    return nbformat.v4.new_code_cell(
+        f'""" # BEGIN TEST CONFIG\n{config}""" # END TEST CONFIG\n'
+        f"def {name}({arguments}):\n{body.rstrip() or '    pass'}"
+    )
+
+
+def _owners(found: list[Part]) -> dict[int, Part]:
+    """Which question (a check, or a written answer worth points) each part belongs to.
+
+    A check and a written answer worth points are questions of their own; an answer, and a
+    written answer worth nothing, belong to the next check of their exercise, or else to the
+    written answer before (or after) them.
+    """
+    owners: dict[int, Part] = {}
+    for part in found:
+        same = [p for p in found if p.label == part.label]
+        if part.kind == "check" or (part.kind == "written" and part.points > 0):
+            owners[part.index] = part
+            continue
+        later = [p for p in same if p.kind == "check" and p.index > part.index]
+        written = [p for p in same if p.kind == "written" and p.points > 0]
+        before = [p for p in written if p.index < part.index]
+        owner = later[:1] or before[-1:] or written[:1]
+        if not owner:
+            raise GradingError(
+                f"cell {part.index} ({part.grade_id}): nothing grades this answer; add a check "
+                "cell after it, or make the exercise's written answer worth points"
+            )
+        owners[part.index] = owner[0]
+    return owners
+
+
+def otter_notebook(nb: nbformat.NotebookNode, name: str, config: dict) -> nbformat.NotebookNode:
+    """The otter-format master notebook of ``nb`` (see the module's docstring)."""
+    found = parts(nb, name)
+    owners = _owners(found)
+    by_index = {p.index: p for p in found}
+    spans: dict[str, tuple[int, int]] = {}
+    for part in found:
+        first, last = spans.get(part.label, (part.index, part.index))
+        spans[part.label] = (min(first, part.index), max(last, part.index))
+    ordered = sorted(spans.values())
+    for (_, last), (first, _) in zip(ordered, ordered[1:], strict=False):
+        if first <= last:
+            raise GradingError(f"{name}, cell {first}: two exercises' cells are interleaved")
+    ends = {last for _, last in spans.values()}
+
+    cells = [_raw("# ASSIGNMENT CONFIG\n" + yaml.safe_dump(config, sort_keys=False))]
+    question: Part | None = None
+    in_solution = False
+
+    def close_solution() -> None:
+        nonlocal in_solution
+        if in_solution:
+            cells.append(_raw("# END SOLUTION"))
+            in_solution = False
+
+    def close_question() -> None:
+        nonlocal question
+        close_solution()
+        if question is not None:
+            cells.append(_raw("# END QUESTION"))
+            question = None
+
+    def open_question(owner: Part, first_of_exercise: bool) -> None:
+        nonlocal question
+        close_question()
+        prompt = []
+        if owner.kind == "written" and first_of_exercise:
+            # the exercise's text goes into the question, for Gradescope's PDF of written answers
+            while cells and cells[-1].cell_type == "markdown":
+                prompt.insert(0, cells.pop())
+        settings = {"name": owner.grade_id, "points": owner.points}
+        if owner.kind == "written":
+            settings["manual"] = True
+        cells.append(_raw("# BEGIN QUESTION\n" + yaml.safe_dump(settings, sort_keys=False)))
+        cells.extend(prompt)
+        question = owner
+
+    for index, cell in enumerate(copy.deepcopy(nb.cells)):
+        cell.metadata.pop("nbgrader", None)
+        part = by_index.get(index)
+        if part is None:
+            if question is not None:
+                close_solution()  # question text between its answers and its check
+            cells.append(cell)
+        else:
+            owner = owners[index]
+            if question is not owner:
+                open_question(owner, first_of_exercise=index == spans[part.label][0])
+            if part.kind == "check":
+                close_solution()
+                visible, hidden = split_check(cell.source)
+                stem = part.grade_id.replace("-", "_")
+                cells.append(_raw("# BEGIN TESTS"))
+                # the public test: the self-checks, asserted; the hidden test: the whole cell,
+                # as nbgrader runs it (the hidden asserts may use what the visible part computes)
+                if visible.strip():
+                    public = assert_self_checks(visible)
+                    cells.append(_test_cell(f"test_{stem}", public, hidden=False, points=0))
+                if hidden.strip():
+                    code = f"{visible}\n{hidden}".strip("\n")
+                    cells.append(
+                        _test_cell(f"test_{stem}_hidden", code, hidden=True, points=part.points)
+                    )
+                cells.append(_raw("# END TESTS"))
+                close_question()
+            else:
+                if not in_solution:
+                    cells.append(_raw("# BEGIN SOLUTION"))
+                    in_solution = True
+                cells.append(cell)
+        if index in ends:
+            close_question()
+    close_question()
+    out = copy.deepcopy(nb)
+    out.cells = cells
+    return out
+
+
+def otter_config(name: str) -> dict:
+    """The Otter Assign configuration of the chapter ``name``: grading/otter/assignment.yml."""
+    config = yaml.safe_load(OTTER_CONFIG.read_text())
+    config["name"] = name
+    return config
+
+
+def otter_requirements() -> str:
+    """grading/otter/requirements.txt with the repository and this version filled in."""
+    repo, _ = repository()
+    return (
+        OTTER_REQUIREMENTS.read_text()
+        .replace("{repository}", repo)
+        .replace("{version}", editions.version())
+    )
+
+
+def write_otter(chapter_files: list[Path], out: Path) -> list[str]:
+    """Write the otter-format notebooks of ``chapter_files`` into ``out``; return a report."""
+    out = _refuse_inside_repository(out)
+    notebooks = []
+    for chapter in map(Path, chapter_files):
+        nb = source_notebook(chapter)
+        notebooks.append(
+            (chapter, nb, otter_notebook(nb, chapter.name, otter_config(chapter.stem)))
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    requirements = out / "requirements.txt"
+    requirements.write_text(otter_requirements())
+    report = [f"wrote {requirements}"]
+    for chapter, nb, master in notebooks:
+        target = out / f"{chapter.stem}.ipynb"
+        nbformat.validate(master)
+        nbformat.write(master, target)
+        report.append(f"wrote {target}: {_summary(chapter.stem, parts(nb, chapter.name))}")
+    return report
+
+
+# -- Command line --------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    doc = __doc__.split("\n\n")
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.grading",
+        description=doc[0],
+        epilog="\n\n".join(doc[1:]),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    tools = parser.add_subparsers(dest="tool", required=True)
+    helps = {
+        "nbgrader": "write an nbgrader course folder (OUT/nbgrader_config.py, OUT/source/...)",
+        "otter": "write Otter Assign notebooks and their requirements.txt into OUT",
+        "points": "print each chapter's exercises and points",
+    }
+    for name, text in helps.items():
+        tool = tools.add_parser(name, help=text, description=text)
+        if name != "points":
+            tool.add_argument(
+                "--out", type=Path, required=True, help="a folder outside the repository"
+            )
+        tool.add_argument(
+            "chapters", nargs="*", type=Path, help="chapters/NN_name.md (default: every chapter)"
+        )
+    args = parser.parse_args(argv)
+    files = [c.resolve() for c in args.chapters] or chapters()
+    try:
+        if args.tool == "points":
+            report = [_summary(f.stem, parts(source_notebook(f), f.name)) for f in files]
+        elif args.tool == "nbgrader":
+            report = write_nbgrader(files, args.out)
+        else:
+            report = write_otter(files, args.out)
+    except GradingError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print("\n".join(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
