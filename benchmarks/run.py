@@ -1,12 +1,14 @@
 """Benchmark the course's training against plain Keras and a PyTorch peer, and print a table.
 
-    make bench                      # or: .venv/bin/python benchmarks/run.py
-    python benchmarks/run.py --epochs 20 --out benchmarks/results/cpu.json
+    make bench                      # or: .venv/bin/python -m benchmarks.run
+    python -m benchmarks.run --out benchmarks/results/cpu.json
 
-In one run, each in a fresh process, one after the other on the same machine:
+In one run, each in a fresh process (:mod:`benchmarks.worker`), one after the other on the same
+machine, and all with the recipe of :data:`lenet_utils.RECIPE`:
 
 * ``keras-default``: LeNet-5 trained the way a learner writes it in plain Keras;
-* ``keras-tuned``: the same model and recipe through ``lenet_utils.train``, the chapters' path;
+* ``lenet-utils-train``: the same model through ``lenet_utils.train``, the chapters' path
+  (records written before it had this name call it ``keras-tuned``; they are read as this);
 * ``torch``: the same LeNet-5 in PyTorch, same data, batch and optimiser (needs the ``bench``
   extra; skipped, and said so, when PyTorch is not installed);
 
@@ -20,74 +22,57 @@ On a GPU machine the PyTorch peer runs on CUDA, and Keras runs on whatever backe
 ``KERAS_BACKEND`` names (the H100 figures of the appendix used ``jax``, where TensorFlow was
 not installed)::
 
-    KERAS_BACKEND=jax python benchmarks/run.py --skip-book --out benchmarks/results/gpu-h100.json
-    python benchmarks/run.py --from benchmarks/results/gpu-h100.json   # redraw, measure nothing
+    KERAS_BACKEND=jax python -m benchmarks.run --skip-book --out benchmarks/results/gpu-h100.json
+    python -m benchmarks.run --from benchmarks/results/gpu-h100.json   # redraw, measure nothing
+
+A record stores the machine (:func:`tools.common.machine`) and the recipe it was measured
+with; its report is computed from those, so that a record stays right when the recipe changes.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib.util
 import json
-import math
 import os
-import platform
 import subprocess
 import sys
 import tempfile
 import time
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-WORKER = Path(__file__).resolve().parent / "worker.py"
+from lenet_utils.recipe import RECIPE, Recipe
+from tools.common import ROOT, machine
 
+WORKER = "benchmarks.worker"
+"""The module that makes one measured run (``python -m benchmarks.worker KIND``)."""
 
-def machine() -> dict:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    versions = {"python": platform.python_version()}
-    for name in ["tensorflow", "keras", "jax", "torch", "numpy", "jupyter-book"]:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    gpu = "none"
-    try:
-        out = subprocess.run(
-            ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
-            capture_output=True,
-            text=True,
-            timeout=20,
-        )
-        if out.returncode == 0 and out.stdout.strip():
-            gpu = out.stdout.strip().splitlines()[0]
-    except (OSError, subprocess.TimeoutExpired):
-        pass
-    return {
-        "cpu": cpu,
-        "cores": len(os.sched_getaffinity(0)),
-        "gpu": gpu,
-        "keras_backend": os.environ.get("KERAS_BACKEND", "tensorflow"),
-        "platform": platform.platform(),
-        "versions": versions,
-    }
+TEST_IMAGES = 10_000
+"""Images in Fashion-MNIST's test set, on which inference is timed."""
+
+NAMES = {
+    "keras-default": "Keras, plain model.fit",
+    "lenet-utils-train": "Keras, lenet_utils.train",
+    "torch": "PyTorch peer",
+}
+"""The runs, and how the report names them."""
+
+RENAMED = {"keras-tuned": "lenet-utils-train"}
+"""Earlier names of runs, as stored records may use them, and their names now."""
 
 
 def run_worker(kind: str, epochs: int) -> dict:
+    """Make the run ``kind`` in a fresh Python process, and return its figures."""
     print(f"  {kind}: training {epochs} epochs ...", flush=True)
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
     env.pop("LENET_MAX_EPOCHS", None)
+    if kind == "torch":  # Keras, imported for the data and recipe, on PyTorch: no TensorFlow
+        env["KERAS_BACKEND"] = "torch"
     out = subprocess.run(
-        [sys.executable, str(WORKER), kind, "--epochs", str(epochs)],
+        [sys.executable, "-m", WORKER, kind, "--epochs", str(epochs)],
         capture_output=True,
         text=True,
         env=env,
@@ -100,6 +85,7 @@ def run_worker(kind: str, epochs: int) -> dict:
 
 
 def book_build_seconds() -> float:
+    """Seconds to build the book from the stored outputs, into a temporary folder."""
     print("  book: building ...", flush=True)
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     with tempfile.TemporaryDirectory() as out:
@@ -124,34 +110,32 @@ def _row(name: str, r: dict) -> str:
     )
 
 
-TRAIN_STEPS = math.ceil(48_000 / 256)
-"""Training steps per epoch of the reference recipe: 187 batches of 256 and one of 128."""
-
-
-def breakdown(name: str, r: dict) -> list[str]:
+def breakdown(name: str, r: dict, recipe: Recipe = RECIPE) -> list[str]:
     """Where one Keras run's epoch time and memory go, as report lines (empty if not measured).
 
     The floor is what the epoch would cost if every step ran as fast as a step repeated on one
-    fixed batch: the steps, plus one forward pass over the 12,000 validation images (timed as
-    inference on 10,000, scaled). The rest of the epoch is the input pipeline, callbacks and
-    Python between steps.
+    fixed batch: the ``recipe``'s steps per epoch, plus one forward pass over its validation
+    images (timed as inference on the test images, scaled). The rest of the epoch is the input
+    pipeline, callbacks and Python between steps.
     """
     if "step_ms" not in r:
         return []
-    floor = TRAIN_STEPS * r["step_ms"] / 1000 + r["inference_seconds"] * 12_000 / 10_000
+    steps = recipe.steps_per_epoch()
+    n_validation = recipe.split_sizes()[1]
+    floor = steps * r["step_ms"] / 1000 + r["inference_seconds"] * n_validation / TEST_IMAGES
     epoch = r["median_epoch_seconds"]
     rest = epoch - floor
     if rest < 0:
         time_line = (
             f"* where the time goes ({name}): a training step called on its own "
             f"(`train_on_batch`, one fixed batch) takes {r['step_ms']:.1f} ms, longer than the "
-            f"{1000 * epoch / TRAIN_STEPS:.1f} ms a step takes on average inside `fit`: the cost "
+            f"{1000 * epoch / steps:.1f} ms a step takes on average inside `fit`: the cost "
             "of each call into the backend, not the arithmetic, sets the pace here"
         )
     else:
         time_line = (
             f"* where the time goes ({name}): a training step on one fixed batch takes "
-            f"{r['step_ms']:.1f} ms, so {TRAIN_STEPS} steps and the validation pass need about "
+            f"{r['step_ms']:.1f} ms, so {steps} steps and the validation pass need about "
             f"{floor:.2f} s; the median epoch takes {epoch:.2f} s, leaving {rest:.2f} s "
             f"({rest / epoch:.0%}) to the input pipeline, callbacks and Python"
         )
@@ -163,9 +147,10 @@ def breakdown(name: str, r: dict) -> list[str]:
     ]
 
 
-def epoch_flops() -> float:
-    """Floating-point operations of one epoch: 3 forward passes per training image, 1 per
-    validation image, counted from LeNet-5's layer shapes (2 per multiply-add)."""
+def epoch_flops(recipe: Recipe = RECIPE) -> float:
+    """Floating-point operations of one epoch of ``recipe``: 3 forward passes per training
+    image (forward and backward), 1 per validation image, counted from LeNet-5's layer shapes
+    (2 per multiply-add)."""
     import lenet_utils
 
     macs = 0
@@ -173,10 +158,12 @@ def epoch_flops() -> float:
         if row.kind in ("Conv2D", "Dense"):
             per_output = row.params // row.output_shape[-1] - 1  # weights per output value
             macs += int(np.prod(row.output_shape[1:])) * per_output
-    return 2.0 * macs * (3 * 48_000 + 12_000)
+    n_train, n_validation = recipe.split_sizes()
+    return 2.0 * macs * (3 * n_train + n_validation)
 
 
 def plot(results: dict, info: dict, path: Path) -> None:
+    """Box plot of each run's seconds per epoch, saved at ``path``."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -195,50 +182,54 @@ def plot(results: dict, info: dict, path: Path) -> None:
     plt.close(fig)
 
 
-NAMES = {
-    "keras-default": "Keras, plain model.fit",
-    "keras-tuned": "Keras, lenet_utils.train",
-    "torch": "PyTorch peer",
-}
-
-
 def report(
-    results: dict, book: float | None, info: dict, epochs: int, measured: str | None = None
+    results: dict,
+    book: float | None,
+    info: dict,
+    epochs: int,
+    measured: str | None = None,
+    recipe: Recipe = RECIPE,
 ) -> str:
-    """The figures as markdown: what ran where, a table, then ratios and arithmetic."""
+    """The figures as markdown: what ran where, a table, then ratios and arithmetic.
+
+    ``info`` is :func:`tools.common.machine`'s record (a package it does not list was not
+    installed), ``recipe`` the recipe the runs used.
+    """
     gpu = f"GPU: {info['gpu']}" if info["gpu"] != "none" else "no GPU"
     v = info["versions"]
     backend = info.get("keras_backend", "tensorflow")
     engine = (
-        f"TensorFlow {v['tensorflow']}"
+        f"TensorFlow {v.get('tensorflow', 'not installed')}"
         if backend == "tensorflow"
         else f"Keras on its {backend} backend ({backend} {v.get(backend, '?')})"
     )
     lines = [
         f"Measured {measured or time.strftime('%Y-%m-%d')} on {info['cpu']}, "
         f"{info['cores']} cores, {gpu} ({info['platform']}); Python {v['python']}, {engine}, "
-        f"Keras {v['keras']}, PyTorch {v['torch']}. Each run: {epochs} epochs in a fresh process.",
+        f"Keras {v['keras']}, PyTorch {v.get('torch', 'not installed')}. "
+        f"Each run: {epochs} epochs in a fresh process.",
         "",
-        "| run | median s/epoch | range | inference ms (10,000 images) | peak RSS MB "
+        f"| run | median s/epoch | range | inference ms ({TEST_IMAGES:,} images) | peak RSS MB "
         "| test accuracy |",
         "|---|---:|---:|---:|---:|---:|",
     ]
     lines += [_row(NAMES[kind], r) for kind, r in results.items()]
     med = {k: r["median_epoch_seconds"] for k, r in results.items()}
     lines.append("")
-    if "keras-default" in med and "keras-tuned" in med:
-        speedup = med["keras-default"] / med["keras-tuned"]
+    if "keras-default" in med and "lenet-utils-train" in med:
+        speedup = med["keras-default"] / med["lenet-utils-train"]
         lines.append(f"* `lenet_utils.train` vs plain Keras: {speedup:.2f}x per epoch")
     if "torch" in med:
-        for kind in ("keras-default", "keras-tuned"):
+        for kind in ("keras-default", "lenet-utils-train"):
             if kind in med:
                 ratio = med["torch"] / med[kind]
                 lines.append(
                     f"* {NAMES[kind]} vs PyTorch: {ratio:.2f}x per epoch (above 1: Keras is faster)"
                 )
-        if "keras-tuned" in results:
+        if "lenet-utils-train" in results:
             ratio = (
-                results["torch"]["inference_seconds"] / results["keras-tuned"]["inference_seconds"]
+                results["torch"]["inference_seconds"]
+                / results["lenet-utils-train"]["inference_seconds"]
             )
             lines.append(
                 f"* inference, `lenet_utils.train`'s model vs PyTorch: {ratio:.2f}x "
@@ -246,9 +237,9 @@ def report(
             )
     else:
         lines.append("* PyTorch peer: not run (install the bench extra: pip install -e '.[bench]')")
-    for kind in ("keras-default", "keras-tuned"):
-        lines += breakdown(NAMES[kind], results[kind]) if kind in results else []
-    flops = epoch_flops()
+    for kind in ("keras-default", "lenet-utils-train"):
+        lines += breakdown(NAMES[kind], results[kind], recipe) if kind in results else []
+    flops = epoch_flops(recipe)
     lines.append(
         f"* one epoch is about {flops / 1e9:.0f} GFLOP; "
         + ", ".join(f"{NAMES[k]} achieves {flops / m / 1e9:.0f} GFLOP/s" for k, m in med.items())
@@ -260,13 +251,31 @@ def report(
     return "\n".join(lines) + "\n"
 
 
+def read_record(record: dict) -> dict:
+    """A stored record as this version reads it: runs under their current names, and the
+    recipe as a :class:`Recipe` (:data:`RECIPE` where the record, from before the recipe was
+    stored, has none).
+
+    Raises:
+        KeyError, TypeError: ``record`` is not a benchmark record.
+    """
+    results = {RENAMED.get(kind, kind): r for kind, r in record["results"].items()}
+    unknown = sorted(set(results) - set(NAMES))
+    if unknown:
+        raise KeyError(f"runs {unknown} are none of {sorted(NAMES)}")
+    recipe = dataclasses.replace(RECIPE, **record.get("recipe", {}))
+    return {**record, "results": results, "recipe": recipe}
+
+
 def _report_of(record: dict) -> str:
+    """The report of a record that :func:`read_record` has read."""
     return report(
         record["results"],
         record["book_build_seconds"],
         record["machine"],
         record["epochs"],
         record["measured"],
+        record["recipe"],
     )
 
 
@@ -282,7 +291,7 @@ def rewrite(path: Path) -> int:
     if not path.is_file():
         raise SystemExit(f"{path} is not a file: pass the JSON that --out wrote.")
     try:
-        record = json.loads(path.read_text())
+        record = read_record(json.loads(path.read_text()))
         text = _report_of(record)
     except (json.JSONDecodeError, KeyError, TypeError) as error:
         raise SystemExit(
@@ -295,10 +304,25 @@ def rewrite(path: Path) -> int:
     return 0
 
 
+def positive_int(text: str) -> int:
+    """``--epochs``' value: a whole number of at least 1 (argparse reports anything else)."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return int(text)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Measure the runs and the book build, print the report; or, with ``--from``, redraw it."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--skip-book", action="store_true")
+    parser.add_argument(
+        "--epochs",
+        type=positive_int,
+        default=RECIPE.epochs,
+        help="epochs of each run (default: the recipe's, lenet_utils.RECIPE.epochs)",
+    )
+    parser.add_argument(
+        "--skip-book", action="store_true", help="do not time the book build (a GPU machine)"
+    )
     parser.add_argument(
         "--kinds",
         nargs="+",
@@ -327,12 +351,13 @@ def main(argv: list[str] | None = None) -> int:
     book = None if args.skip_book else book_build_seconds()
     record = {
         "machine": info,
+        "recipe": dataclasses.asdict(RECIPE),
         "epochs": args.epochs,
         "results": results,
         "book_build_seconds": book,
         "measured": time.strftime("%Y-%m-%d"),
     }
-    text = _report_of(record)
+    text = _report_of(read_record(record))
     print()
     print(text)
     if args.out:

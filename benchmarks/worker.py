@@ -1,43 +1,50 @@
-"""One benchmark run in a fresh process; prints one JSON line. Called by ``run.py``.
+"""One benchmark run in a fresh process; prints one JSON line. Called by :mod:`benchmarks.run`.
 
-    python benchmarks/worker.py keras-default|keras-tuned|torch --epochs 20
+    python -m benchmarks.worker keras-default|lenet-utils-train|torch [--epochs N]
 
-``keras-default`` is what a learner writes with plain Keras: compile, then
-``model.fit(x, y, batch_size=256, epochs=..., validation_split=0.2)``. ``keras-tuned`` is
-``lenet_utils.train``, the path the chapters use. ``torch`` is the same LeNet-5 in PyTorch
-(``torch_peer.py``), with the same data, batch, optimiser and a validation pass per epoch.
+All three train LeNet-5 on Fashion-MNIST with :data:`lenet_utils.RECIPE`:
+
+* ``keras-default`` is what a learner writes with plain Keras: compile with the recipe's
+  optimiser and loss, then ``model.fit`` with its batch size and validation split;
+* ``lenet-utils-train`` is ``lenet_utils.train``, the path the chapters use;
+* ``torch`` is the same LeNet-5 in PyTorch (:mod:`benchmarks.torch_peer`), with the same data,
+  batch, optimiser and a validation pass per epoch. :mod:`benchmarks.run` starts its process
+  with ``KERAS_BACKEND=torch``: Keras, which ``lenet_utils`` imports (for the data and the
+  recipe), then runs on PyTorch, and TensorFlow's memory does not count against the peer.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sys
 import time
 from pathlib import Path
 
+import keras
 import numpy as np
 
+import lenet_utils
+from lenet_utils import RECIPE
 
-class _EpochTimer:
-    """Wall time of each epoch, validation included (a Keras callback, built lazily)."""
+from .run import NAMES, positive_int
 
-    def __new__(cls):
-        import keras
 
-        class Timer(keras.callbacks.Callback):
-            def __init__(self):
-                super().__init__()
-                self.times: list[float] = []
+class EpochTimer(keras.callbacks.Callback):
+    """Records the wall time of each epoch, validation included, in :attr:`times`."""
 
-            def on_epoch_begin(self, epoch, logs=None):
-                self.start = time.perf_counter()
+    def __init__(self) -> None:
+        super().__init__()
+        self.times: list[float] = []
+        self._start = 0.0
 
-            def on_epoch_end(self, epoch, logs=None):
-                self.times.append(time.perf_counter() - self.start)
+    def on_epoch_begin(self, epoch, logs=None) -> None:
+        self._start = time.perf_counter()
 
-        return Timer()
+    def on_epoch_end(self, epoch, logs=None) -> None:
+        self.times.append(time.perf_counter() - self._start)
 
 
 def _rss_mb() -> float:
@@ -60,44 +67,39 @@ def _step_ms(model, x: np.ndarray, y: np.ndarray, repeats: int = 60) -> float:
     return 1000 * float(np.median(times))
 
 
-def _keras(kind: str, epochs: int) -> dict:
-    import keras
-
-    import lenet_utils
-    from lenet_utils import training
-
+def _keras(kind: str, epochs: int, step_repeats: int = 60) -> dict:
+    """Train with Keras, plain (``keras-default``) or through ``lenet_utils.train``, then
+    time inference and ``step_repeats`` single training steps."""
     rss_import = _rss_mb()
     fashion = lenet_utils.load_fashion_mnist()
     rss_data = _rss_mb()
-    timer = _EpochTimer()
+    timer = EpochTimer()
     if kind == "keras-default":
-        keras.utils.set_random_seed(0)
+        keras.utils.set_random_seed(RECIPE.seed)
         model = lenet_utils.build_sequential()
-        model.compile(
-            optimizer="rmsprop", loss="sparse_categorical_crossentropy", metrics=["accuracy"]
-        )
+        model.compile(optimizer=RECIPE.make_optimizer(), loss=RECIPE.loss, metrics=["accuracy"])
         model.fit(
             fashion.x_train,
             fashion.y_train,
-            batch_size=training.BATCH_SIZE,
+            batch_size=RECIPE.batch_size,
             epochs=epochs,
-            validation_split=training.VALIDATION_SPLIT,
+            validation_split=RECIPE.validation_split,
             callbacks=[timer],
             verbose=0,
         )
     else:
-        history = training.train(
+        history = lenet_utils.train(
             lenet_utils.build_sequential, fashion, epochs=epochs, callbacks=[timer], verbose=0
         )
         model = history.model
     # Warm up on the whole test set: a compiling backend (JAX, XLA) compiles once per batch
-    # shape, and the last batch of 10,000 in 1,024s is smaller.
+    # shape, and the last batch of the test set in 1,024s is smaller.
     model.predict(fashion.x_test, batch_size=1024, verbose=0)
     start = time.perf_counter()
     model.predict(fashion.x_test, batch_size=1024, verbose=0)
     inference = time.perf_counter() - start
     accuracy = lenet_utils.evaluate(model, fashion)["accuracy"]
-    batch = slice(0, training.BATCH_SIZE)
+    batch = slice(0, RECIPE.batch_size)
     return {
         "epoch_seconds": timer.times,
         "inference_seconds": inference,
@@ -105,24 +107,21 @@ def _keras(kind: str, epochs: int) -> dict:
         "backend": keras.backend.backend(),
         "rss_import_mb": rss_import,
         "rss_data_mb": rss_data,
-        "step_ms": _step_ms(model, fashion.x_train[batch], fashion.y_train[batch]),
+        "step_ms": _step_ms(model, fashion.x_train[batch], fashion.y_train[batch], step_repeats),
     }
 
 
 def _torch(epochs: int) -> dict:
+    """Train the PyTorch peer (needs PyTorch: the ``bench`` extra)."""
     import torch
 
-    import lenet_utils
-    from lenet_utils import training
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import torch_peer
+    from . import torch_peer
 
     fashion = lenet_utils.load_fashion_mnist()
-    (x_train, y_train), (x_val, _) = fashion.split(training.VALIDATION_SPLIT)
+    (x_train, y_train), (x_val, _) = fashion.split(RECIPE.validation_split)
     device = torch_peer.default_device()
     if device.type == "cpu":
-        torch.set_num_threads(len(__import__("os").sched_getaffinity(0)))
+        torch.set_num_threads(len(os.sched_getaffinity(0)))
     model, times = torch_peer.train_epochs(x_train, y_train, epochs, x_val=x_val, device=device)
     torch_peer.predict_seconds(model, fashion.x_test)  # warm up
     inference = torch_peer.predict_seconds(model, fashion.x_test)
@@ -135,11 +134,12 @@ def _torch(epochs: int) -> dict:
     }
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("kind", choices=["keras-default", "keras-tuned", "torch"])
-    parser.add_argument("--epochs", type=int, default=20)
-    args = parser.parse_args()
+def main(argv: list[str] | None = None) -> int:
+    """Make one run and print its figures as a line ``RESULT {json}``."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("kind", choices=list(NAMES))
+    parser.add_argument("--epochs", type=positive_int, default=RECIPE.epochs)
+    args = parser.parse_args(argv)
     start = time.perf_counter()
     result = _torch(args.epochs) if args.kind == "torch" else _keras(args.kind, args.epochs)
     result["kind"] = args.kind

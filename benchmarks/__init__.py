@@ -1,0 +1,11 @@
+"""The module's benchmark: LeNet-5 trained with plain Keras, with ``lenet_utils.train`` and with
+a PyTorch peer, all with :data:`lenet_utils.RECIPE`, plus the book build.
+
+* :mod:`benchmarks.run` measures (``python -m benchmarks.run``, or ``make bench``) and writes
+  the report that the Performance appendix includes;
+* :mod:`benchmarks.worker` is one measured run, in a fresh process;
+* :mod:`benchmarks.torch_peer` is the PyTorch peer (needs the ``bench`` extra).
+
+Run them from the repository root, as modules: they import ``lenet_utils`` and ``tools`` from
+there.
+"""
