@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .recipe import RECIPE
+
 __all__ = [
     "CLASS_NAMES",
     "ENV_VAR",
@@ -233,12 +235,12 @@ class FashionMNIST:
     source: Path
 
     def split(
-        self, validation_split: float = 0.2
+        self, validation_split: float = RECIPE.validation_split
     ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
         """The train/validation split that ``model.fit(validation_split=...)`` makes.
 
-        Keras holds out the *last* fraction of the arrays, before any shuffling:
-        with 0.2, the first 48,000 images train and the last 12,000 validate.
+        Keras holds out the *last* fraction of the arrays, before any shuffling: with the
+        recipe's split, the sizes of ``RECIPE.split_sizes()``. The default is the recipe's.
         """
         if not 0.0 < validation_split < 1.0:
             raise ValueError(

@@ -163,7 +163,8 @@ def train(
     if not 0.0 <= validation_split < 1.0:
         raise ValueError(
             f"validation_split must be at least 0 and below 1, got {validation_split!r} "
-            "(the recipe holds out 0.2, the last fifth of the training images)."
+            f"(the recipe holds out {RECIPE.validation_split}, taken from the end of the "
+            "training images)."
         )
     epochs = min(epochs, _max_epochs())
     if seed is not None:

@@ -58,7 +58,9 @@ def pytest_runtest_setup(item) -> None:
 
 
 def load_module(path: Path):
-    """Import a script of tools/ or benchmarks/ (folders that are not packages) by its path."""
+    """Import a module of ``_ext/``, the book's local Sphinx extensions, by its path: Sphinx
+    loads that folder from ``_config.yml``, it is not a package (``tools``, ``benchmarks`` and
+    ``experiments`` are, and the tests import them by name)."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location(path.stem, path)

@@ -23,6 +23,11 @@ SIZES = {
 }
 
 
+def _raw(download=None):
+    """The uint8 arrays the loader reads, before it converts them for LeNet."""
+    return data._load(download)[0]
+
+
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -39,7 +44,7 @@ def _copy_gz(src: Path, dst: Path) -> None:
 # --- the arrays --------------------------------------------------------------------------------
 
 
-def test_load_raw_equals_keras_load_data(monkeypatch, real_files_dir, isolated_sources):
+def test_raw_arrays_equal_keras_load_data(monkeypatch, real_files_dir, isolated_sources):
     """Keras' own loader, pointed at the same files offline, returns identical arrays."""
 
     def offline_get_file(fname, origin=None, cache_subdir=None, **kwargs):
@@ -50,7 +55,7 @@ def test_load_raw_equals_keras_load_data(monkeypatch, real_files_dir, isolated_s
     expected = keras_fashion_mnist.load_data()
 
     monkeypatch.setenv(data.ENV_VAR, str(real_files_dir))
-    got = data.load_raw(download=_no_download)
+    got = _raw(download=_no_download)
 
     for (x_exp, y_exp), (x_got, y_got) in zip(expected, got, strict=True):
         for exp, arr in ((x_exp, x_got), (y_exp, y_got)):
@@ -84,7 +89,7 @@ def test_load_fashion_mnist_shapes_dtypes_range(fashion):
 
 def test_float_images_are_uint8_over_255(fashion, real_files_dir, monkeypatch, isolated_sources):
     monkeypatch.setenv(data.ENV_VAR, str(real_files_dir))
-    (x_train, y_train), (x_test, y_test) = data.load_raw(download=_no_download)
+    (x_train, y_train), (x_test, y_test) = _raw(download=_no_download)
     np.testing.assert_array_equal(fashion.x_test[..., 0], x_test.astype(np.float32) / 255.0)
     np.testing.assert_array_equal(fashion.x_train[:100, ..., 0], x_train[:100] / np.float32(255))
     np.testing.assert_array_equal(fashion.y_train, y_train)
@@ -144,7 +149,7 @@ def test_keras_cache_wins_over_debian(gz_copy, isolated_sources):
         (isolated_sources["debian"] / f"{name}.gz").write_bytes(gzip.compress(b"bad"))
     assert data.search_dirs() == [isolated_sources["keras"], isolated_sources["debian"]]
     assert data.find_data_dir() == isolated_sources["keras"]
-    (x_train, _), _ = data.load_raw(download=_no_download)
+    (x_train, _), _ = _raw(download=_no_download)
     assert x_train.shape == (60000, 28, 28)
 
 
@@ -171,12 +176,12 @@ def test_plain_decompressed_files_work(monkeypatch, tmp_path, real_files_dir, is
         assert len(raw) == SIZES[name]
         (plain / name).write_bytes(raw)
     monkeypatch.setenv(data.ENV_VAR, str(plain))
-    (x_train, y_train), (x_test, y_test) = data.load_raw(download=_no_download)
+    (x_train, y_train), (x_test, y_test) = _raw(download=_no_download)
     assert x_train.shape == (60000, 28, 28)
     assert y_test.shape == (10000,)
 
     monkeypatch.setenv(data.ENV_VAR, str(real_files_dir))
-    (gx_train, gy_train), (gx_test, gy_test) = data.load_raw(download=_no_download)
+    (gx_train, gy_train), (gx_test, gy_test) = _raw(download=_no_download)
     np.testing.assert_array_equal(x_train, gx_train)
     np.testing.assert_array_equal(y_train, gy_train)
     np.testing.assert_array_equal(x_test, gx_test)
@@ -228,7 +233,7 @@ def test_no_data_and_default_download_fails(monkeypatch, isolated_sources):
 
     monkeypatch.setattr(keras.utils, "get_file", failing_get_file)
     with pytest.raises(DataNotFoundError, match="FASHION_MNIST_DIR"):
-        data.load_raw()
+        _raw()
 
 
 def _assert_untouched(path: Path, content: bytes) -> None:
@@ -262,7 +267,7 @@ def test_wrong_content_raises_checksum_error(
     victim.write_bytes(bad_gz)
     monkeypatch.setenv(data.ENV_VAR, str(gz_copy))
     with pytest.raises(ChecksumError) as info:
-        data.load_raw(download=_no_download)
+        _raw(download=_no_download)
     message = str(info.value)
     assert str(victim) in message
     assert "checksum failed" in message
@@ -284,7 +289,7 @@ def test_wrong_plain_file_raises_checksum_error(monkeypatch, tmp_path, gz_copy, 
     gz.unlink()
     monkeypatch.setenv(data.ENV_VAR, str(gz_copy))
     with pytest.raises(ChecksumError, match="checksum failed") as info:
-        data.load_raw(download=_no_download)
+        _raw(download=_no_download)
     assert str(plain) in str(info.value)
     _assert_untouched(plain, b"\x00" * SIZES[name])
 
@@ -302,7 +307,7 @@ def test_corrupt_file_in_keras_cache_is_not_replaced(gz_copy, isolated_sources):
         raise AssertionError("must not download")
 
     with pytest.raises(ChecksumError, match="corrupt"):
-        data.load_raw(download=spy_download)
+        _raw(download=spy_download)
     assert calls == []
     _assert_untouched(victim, content)
 
@@ -312,7 +317,7 @@ def test_env_dir_missing_a_file(monkeypatch, gz_copy, isolated_sources):
     (gz_copy / "train-labels-idx1-ubyte.gz").unlink()
     monkeypatch.setenv(data.ENV_VAR, str(gz_copy))
     with pytest.raises(DataNotFoundError) as info:
-        data.load_raw(download=_no_download)
+        _raw(download=_no_download)
     message = str(info.value)
     assert "train-labels-idx1-ubyte.gz" in message
     assert "FASHION_MNIST_DIR" in message
@@ -326,6 +331,6 @@ def test_env_dir_that_does_not_exist(monkeypatch, tmp_path, isolated_sources):
     missing_dir = tmp_path / "nowhere"
     monkeypatch.setenv(data.ENV_VAR, str(missing_dir))
     with pytest.raises(DataNotFoundError) as info:
-        data.load_raw(download=_no_download)
+        _raw(download=_no_download)
     for name in data.FILES:
         assert f"{name}.gz" in str(info.value)
