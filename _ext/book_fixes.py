@@ -10,6 +10,10 @@
 * The pydata theme reads the colour mode from ``default_mode``, which Jupyter Book leaves
   empty, so the browser logs "Got invalid theme mode"; it is set to ``auto`` (follow the
   reader's system).
+* TensorFlow's own log lines that reach a cell's printed output (``WARNING:tensorflow:...``,
+  such as "triggered tf.function retracing" when a chapter trains several models in a row)
+  are left out of the book, as ``nb_output_stderr: remove`` leaves out its start-up notes;
+  the notebooks keep them, as a real run prints them.
 
 Readable by everyone (WCAG 2.1 A/AA, checked by ``tests/test_browser.py`` with axe-core):
 
@@ -25,6 +29,8 @@ Readable by everyone (WCAG 2.1 A/AA, checked by ``tests/test_browser.py`` with a
 """
 
 from __future__ import annotations
+
+import re
 
 from docutils import nodes
 from sphinx.application import Sphinx
@@ -57,6 +63,24 @@ def _clean_page(app: Sphinx, pagename: str, templatename: str, context: dict, do
         context["default_mode"] = "auto"
 
 
+TENSORFLOW_LOG = re.compile(r"^(WARNING|INFO|ERROR):tensorflow:.*\n?", re.M)
+
+
+def _quiet_tensorflow(app: Sphinx, doctree: nodes.document) -> None:
+    for block in list(doctree.findall(nodes.literal_block)):
+        if "stream" not in block.get("classes", []):
+            continue
+        text = block.astext()
+        cleaned = TENSORFLOW_LOG.sub("", text)
+        if cleaned == text:
+            continue
+        if cleaned.strip():
+            block.rawsource = cleaned
+            block[:] = [nodes.Text(cleaned)]
+        else:
+            block.parent.remove(block)
+
+
 class _ListItemCitations:
     """Mixed into the HTML translator: a reference is a ``listitem`` of its citation list."""
 
@@ -78,6 +102,7 @@ def setup(app: Sphinx) -> dict:
     app.setup_extension("keras_summary")
     app.setup_extension("grading_markers")
     app.connect("doctree-resolved", _local_badge)
+    app.connect("doctree-read", _quiet_tensorflow)
     app.connect("html-page-context", _clean_page)
     # after the pydata theme has put its own translator in place (priority 500)
     app.connect("builder-inited", _citations_as_list_items, priority=900)

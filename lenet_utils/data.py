@@ -256,9 +256,14 @@ class FashionMNIST:
         """The first ``n_train`` training and ``n_test`` test images (all test images if
         ``None``): a smaller data set for quick experiments, same class names and source."""
         n_test = len(self.x_test) if n_test is None else n_test
-        for name, value, size in (("n_train", n_train, len(self.x_train)), ("n_test", n_test, len(self.x_test))):
+        for name, value, size in (
+            ("n_train", n_train, len(self.x_train)),
+            ("n_test", n_test, len(self.x_test)),
+        ):
             if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= size:
-                raise ValueError(f"{name} must be a whole number from 1 to {size:,}, got {value!r}.")
+                raise ValueError(
+                    f"{name} must be a whole number from 1 to {size:,}, got {value!r}."
+                )
         return replace(
             self,
             x_train=self.x_train[:n_train],

@@ -75,7 +75,9 @@ def _formula(layer: keras.layers.Layer, input_shape: Shape) -> str:
     return f"{layer.count_params()} (see the layer's weights)"
 
 
-def shape_trace(model: keras.Model, input_shape: tuple[int, ...] = INPUT_SHAPE) -> list[tuple[str, Shape]]:
+def shape_trace(
+    model: keras.Model, input_shape: tuple[int, ...] = INPUT_SHAPE
+) -> list[tuple[str, Shape]]:
     """Output shape after every layer, for one batch axis ``None``, starting with the input.
 
     Needs no data, and works for a subclassed model whose ``summary()`` cannot show shapes.
@@ -99,7 +101,9 @@ def layer_table(model: keras.Model, input_shape: tuple[int, ...] = INPUT_SHAPE) 
             "keras.Input(shape=(28, 28, 1)) or on a batch of images, then ask again."
         )
     return [
-        LayerRow(layer.name, type(layer).__name__, out, layer.count_params(), _formula(layer, shape))
+        LayerRow(
+            layer.name, type(layer).__name__, out, layer.count_params(), _formula(layer, shape)
+        )
         for layer, shape, out in walk(model, input_shape)
     ]
 

@@ -317,13 +317,7 @@ def plot_images(
                 f"pass the {what} of the same images"
                 + (", e.g. probabilities.argmax(axis=1)." if array.ndim == 2 else ".")
             )
-        if not np.issubdtype(array.dtype, np.integer) or array.min() < 0 or array.max() >= k:
-            raise ValueError(
-                f"plot_images expects {what} to be class indices from 0 to {k - 1}, got "
-                f"values from {array.min()} to {array.max()} ({array.dtype}): pass integer "
-                "class indices, one per image."
-            )
-        return array
+        return _in_class_range(array, what, k, "plot_images")
 
     labels = _indices(labels, "labels")
     if predictions is not None:
@@ -395,9 +389,14 @@ def _class_indices(values, what: str, k: int) -> np.ndarray:
             f"plot_confusion_matrix expects {what} as a non-empty 1-D sequence of class "
             f"indices, got shape {array.shape}: pass one label per test image."
         )
+    return _in_class_range(array, what, k, "plot_confusion_matrix")
+
+
+def _in_class_range(array: np.ndarray, what: str, k: int, caller: str) -> np.ndarray:
+    """``array`` if it holds integer class indices from 0 to ``k - 1``; else a clear error."""
     if not np.issubdtype(array.dtype, np.integer) or array.min() < 0 or array.max() >= k:
         raise ValueError(
-            f"plot_confusion_matrix expects {what} to be class indices from 0 to {k - 1}, got "
+            f"{caller} expects {what} to be class indices from 0 to {k - 1}, got "
             f"values from {array.min()} to {array.max()} ({array.dtype}): pass integer "
             "class indices, one per image."
         )

@@ -479,7 +479,8 @@ def test_student_edition_runs_top_to_bottom(tmp_path: Path, monkeypatch):
     monkeypatch.setenv("LENET_MAX_EPOCHS", "1")
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
     combined = nbformat.v4.new_notebook()
-    origin = []
+    combined.cells.append(nbformat.v4.new_code_cell(editions.CAP_FIT_CELL))
+    origin = ["the cap on model.fit's epochs"]
     for notebook in STUDENT:
         folder = tmp_path / notebook.stem
         folder.mkdir()

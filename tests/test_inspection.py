@@ -9,6 +9,7 @@ import pytest
 from lenet_apis import APIS, SubclassedLeNet5, build
 
 from lenet_utils import inspection, models
+
 EXPECTED_PARAMS = [156, 0, 2416, 0, 0, 48120, 10164, 850]
 EXPECTED_SHAPES = [
     (None, 28, 28, 6),

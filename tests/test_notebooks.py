@@ -109,3 +109,13 @@ def test_every_glued_name_in_the_text_is_computed(md: Path):
 
 def test_reproducibility_page_is_current():
     assert reproducibility.main(["--check"]) == 0
+
+
+def test_the_instructor_guide_sets_objectives_for_every_chapter_in_order():
+    """The guide's objectives table is written by hand, but its rows follow _toc.yml."""
+    text = (ROOT / "instructor_guide.md").read_text()
+    table = text.split("## Learning objectives", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| \{doc\}`(chapters/[\w]+)` \| (.+) \|$", table, flags=re.M)
+    assert [page for page, _ in rows] == [f"chapters/{md.stem}" for md in CHAPTERS]
+    for page, objectives in rows:
+        assert len(objectives.split()) >= 10, f"{page}: objectives missing in the guide"

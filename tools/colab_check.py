@@ -396,6 +396,8 @@ def run_notebook(notebook: Path, venv: Path, max_epochs: int | None, timeout: in
     run = Run(editions._relative(notebook, ROOT))
     nb = nbformat.read(notebook, as_version=4)
     nb.cells.insert(0, nbformat.v4.new_code_cell(WARNINGS_HOOK))
+    if max_epochs:
+        nb.cells.insert(1, nbformat.v4.new_code_cell(editions.CAP_FIT_CELL))
     with tempfile.TemporaryDirectory(prefix="colab-check-") as tmp:
         tmp = Path(tmp)
         kernels = tmp / "kernels" / KERNEL_NAME

@@ -108,7 +108,9 @@ def machine() -> dict:
     """The computer and software of this run: CPU, cores usable, GPU, backend, platform."""
     return {
         "cpu": _cpu(),
-        "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "cores": len(os.sched_getaffinity(0))
+        if hasattr(os, "sched_getaffinity")
+        else os.cpu_count(),
         "gpu": _gpu(),
         "keras_backend": os.environ.get("KERAS_BACKEND", "tensorflow"),
         "platform": platform.platform(),

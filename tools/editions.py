@@ -68,6 +68,24 @@ BADGE_RE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)")
 NOTE_RE = re.compile(r"^\*The (Colab|student) edition of .*\*$", re.M)
 """The note that each edition has under its badge (one line; graders may drop it)."""
 FOLDERS = {True: "colab", False: "student"}  # solutions -> folder of the edition
+
+CAP_FIT_CELL = """\
+import os as _cap_os
+import keras as _cap_keras
+
+
+def _capped_fit(self, *args, _fit=_cap_keras.Model.fit, _env=_cap_os.environ, **kwargs):
+    if "epochs" in kwargs:  # a later %reset cannot take these names away: they are defaults
+        kwargs["epochs"] = min(kwargs["epochs"], int(_env["LENET_MAX_EPOCHS"]))
+    return _fit(self, *args, **kwargs)
+
+
+_cap_keras.Model.fit = _capped_fit
+"""
+"""Run before a notebook by the checks that execute editions with training capped
+(``LENET_MAX_EPOCHS``; the student-edition test, ``make colab-check``), never shown to a
+learner: ``lenet_utils.train`` caps itself, and this caps a chapter's own ``model.fit(...,
+epochs=...)`` too (chapter 5 calls ``fit`` itself, as it teaches it)."""
 GENERATED_KEY = "lenet_edition"  # notebook metadata of every file this tool writes
 OLD_GENERATED_KEY = "lenet_student"  # what the former tools/student.py wrote
 COLAB_METADATA = {"accelerator": "GPU", "colab": {"gpuType": "T4", "provenance": []}}

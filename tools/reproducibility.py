@@ -15,6 +15,7 @@ import json
 import sys
 from pathlib import Path
 
+from lenet_utils.assets import load_study, study_names
 from lenet_utils.recipe import RECIPE
 from tools.common import ROOT, chapters, write_or_check
 
@@ -33,10 +34,10 @@ def _runs(root: Path) -> list[tuple[str, dict]]:
 
 
 def _label(machine: dict) -> str:
-    label = f"{machine.get('cpu', '?')}, {machine.get('cores', '?')} cores"
+    parts = [f"{machine['cpu']}, {machine.get('cores', '?')} cores"] if "cpu" in machine else []
     if machine.get("gpu", "none") != "none":
-        label += f", {machine['gpu']}"
-    return label
+        parts.append(machine["gpu"])
+    return ", ".join(parts) or "an unrecorded machine"
 
 
 def run_time_table(root: Path = ROOT) -> list[str]:
@@ -52,6 +53,17 @@ def run_time_table(root: Path = ROOT) -> list[str]:
     return [*lines, "", f"All chapters together: {total:.0f} s."]
 
 
+def studies_list() -> list[str]:
+    """One line per stored study: what made it, where and when (the chapters plot these)."""
+    lines = []
+    for name in study_names():
+        record = load_study(name)
+        machines = record["machine"] if isinstance(record["machine"], list) else [record["machine"]]
+        where = "; ".join(sorted({_label(m) for m in machines}))
+        lines.append(f"* `{name}`: `{record['command']}`, {record['date']}, on {where}")
+    return lines
+
+
 def render(root: Path = ROOT) -> str:
     runs = _runs(root)
     lines = [
@@ -59,8 +71,8 @@ def render(root: Path = ROOT) -> str:
         "",
         "Every chapter of this book is a notebook executed top to bottom in a fresh kernel by",
         "`python -m tools.execute`, on real Fashion-MNIST, with the full training recipe",
-        f"({RECIPE.epochs} epochs of batches of {RECIPE.batch_size}). The book shows the outputs of",
-        "that run; building the book retrains nothing. The test command (`make test`) executes",
+        f"({RECIPE.epochs} epochs of batches of {RECIPE.batch_size}). The book shows the outputs"
+        " of that run; building the book retrains nothing. The test command (`make test`) executes",
         "every chapter the same way again under nbval, so these are also each chapter's share of",
         "the test time. This page is generated from the metadata that the run stored in each",
         "notebook (`python -m tools.reproducibility`).",
@@ -75,6 +87,17 @@ def render(root: Path = ROOT) -> str:
     versions = next((run["versions"] for _, run in reversed(runs) if "versions" in run), {})
     lines += ["| package | version |", "|---|---|"]
     lines += [f"| {name} | {version} |" for name, version in versions.items()]
+    lines += [
+        "",
+        "## Stored studies",
+        "",
+        "Runs too long for a page that is re-executed on every change (the reference run,",
+        "several seeds, searches) are made by the scripts in `experiments/`, which store",
+        "their results with the machine, versions, command and date in",
+        "`lenet_utils/assets/`; the chapters load and plot them (`lenet_utils.load_study`).",
+        "",
+        *studies_list(),
+    ]
     lines += ["", "## Hardware", ""]
     machines = {_label(run.get("machine", {})): run.get("machine", {}) for _, run in runs}
     for label, machine in machines.items():
