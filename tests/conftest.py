@@ -29,16 +29,22 @@ N_TEST_SMALL = 512
 # --- the test budget -----------------------------------------------------------------------
 # README promises that the test command takes at most 10 minutes on two idle cores. CI runs on
 # shared machines whose speed varies several-fold, so .ci/run sets LENET_TEST_BUDGET_S: once
-# the session has run that long, the next test is not started and the session stops, naming
-# the slowest tests so far, instead of being cut off silently by CI's own limit.
+# the session (each pytest-xdist worker) has run that long, every test not yet started fails
+# at once with a message naming the budget and the slowest tests so far, and the session ends
+# with exit status 7, instead of being cut off silently by CI's own limit. (pytest.exit would
+# be simpler, but a worker of pytest-xdist that calls it crashes the whole session.)
 BUDGET_VAR = "LENET_TEST_BUDGET_S"
 BUDGET_EXIT = 7  # the exit status .ci/run recognises
+BUDGET_MARK = "test budget exceeded"
 _session_start = time.monotonic()
 _durations: dict[str, float] = {}
+_not_run: list[str] = []
 
 
 def pytest_runtest_logreport(report) -> None:
     _durations[report.nodeid] = _durations.get(report.nodeid, 0.0) + report.duration
+    if report.when == "setup" and report.failed and BUDGET_MARK in str(report.longrepr):
+        _not_run.append(report.nodeid)
 
 
 def pytest_runtest_setup(item) -> None:
@@ -49,11 +55,25 @@ def pytest_runtest_setup(item) -> None:
     if spent > float(budget):
         slowest = sorted(_durations.items(), key=lambda kv: -kv[1])[:5]
         names = "; ".join(f"{name} ({seconds:.0f} s)" for name, seconds in slowest)
-        pytest.exit(
-            f"test budget exceeded: {spent:.0f} s spent of {BUDGET_VAR}={budget}, before "
-            f"{item.nodeid}. Slowest so far: {names}. The machine is slow or a test grew: "
-            "see the durations above.",
-            returncode=BUDGET_EXIT,
+        pytest.fail(
+            f"{BUDGET_MARK}: {spent:.0f} s spent of {BUDGET_VAR}={budget}, so this test was not "
+            f"run. Slowest so far: {names}. The machine is slow or a test grew: see the "
+            "durations at the end.",
+            pytrace=False,
+        )
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    if _not_run:
+        session.exitstatus = BUDGET_EXIT
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if _not_run:
+        terminalreporter.write_line(
+            f"{len(_not_run)} tests were not run: the test budget ({BUDGET_VAR}="
+            f"{os.environ.get(BUDGET_VAR)} s) was spent. The slowest tests are listed above.",
+            red=True,
         )
 
 
