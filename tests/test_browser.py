@@ -404,8 +404,7 @@ async def _audit_phone_menu(browser, site: str, axe_script: str) -> dict:
         buttons = page.locator(".primary-toggle:visible")
         found["buttons"] = await buttons.count()
         await buttons.first.tap()
-        await page.wait_for_timeout(300)
-        found["visible_after"] = await link.is_visible()
+        found["visible_after"] = await _visible_once_settled(link, True)
         entries = page.locator("nav.bd-docs-nav li.toctree-l1")
         found["entries_visible"] = [
             await entries.nth(i).is_visible() for i in range(await entries.count())
@@ -414,13 +413,24 @@ async def _audit_phone_menu(browser, site: str, axe_script: str) -> dict:
         await page.evaluate(axe_script)
         found["violations"] = await _axe(page, {"include": [["#pst-primary-sidebar-modal"]]})
         await page.keyboard.press("Escape")
-        await page.wait_for_timeout(300)
-        found["visible_after_escape"] = await link.is_visible()
+        found["visible_after_escape"] = await _visible_once_settled(link, False)
     except Exception as error:  # noqa: BLE001
         found["crash"] = f"{type(error).__name__}: {error}"
     finally:
         await context.close()
     return found
+
+
+async def _visible_once_settled(locator, expected: bool, timeout_ms: int = 10_000) -> bool:
+    """Whether ``locator`` is visible, after waiting (up to ``timeout_ms``) for it to become
+    ``expected``: the theme's menu animates, and a busy machine makes a fixed pause too short."""
+    from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        await locator.wait_for(state="visible" if expected else "hidden", timeout=timeout_ms)
+    except PlaywrightTimeout:
+        pass
+    return await locator.is_visible()
 
 
 async def _audit_desktop_menu(browser, site: str) -> dict:
@@ -438,11 +448,9 @@ async def _audit_desktop_menu(browser, site: str) -> dict:
         link = page.locator(CHAPTER_LINK.format(other)).first
         found["visible_before"] = await link.is_visible()
         await page.locator(".primary-toggle:visible").first.click()
-        await page.wait_for_timeout(300)
-        found["visible_after_one_click"] = await link.is_visible()
+        found["visible_after_one_click"] = await _visible_once_settled(link, False)
         await page.locator(".primary-toggle:visible").first.click()
-        await page.wait_for_timeout(300)
-        found["visible_after_two_clicks"] = await link.is_visible()
+        found["visible_after_two_clicks"] = await _visible_once_settled(link, True)
     except Exception as error:  # noqa: BLE001
         found["crash"] = f"{type(error).__name__}: {error}"
     finally:
