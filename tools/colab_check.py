@@ -134,6 +134,18 @@ KNOWN = (
             "not raised in __main__"
         ),
     ),
+    Known(
+        category="DeprecationWarning",
+        message=r"^__array__ implementation doesn't accept a copy keyword",
+        origin="keras.src.backend.tensorflow.core",
+        via="keras.src.saving.saving_lib",
+        why=(
+            "every save of weights, also by keras.callbacks.BackupAndRestore (chapter 5's "
+            "checkpoints): Keras' saving turns each variable into a NumPy array the same way, "
+            "with the same TensorFlow tensors; seen with Colab's TensorFlow 2.20.0, Keras "
+            "3.13.2 and NumPy 2.1.3"
+        ),
+    ),
 )
 """Upstream warnings met in Colab's package set, why they are allowed, and where."""
 
