@@ -1,16 +1,20 @@
 """One benchmark run in a fresh process; prints one JSON line. Called by :mod:`benchmarks.run`.
 
-    python -m benchmarks.worker keras-default|lenet-utils-train|torch [--epochs N]
+    python -m benchmarks.worker KIND [--epochs N] [--subset N]
 
-All three train LeNet-5 on Fashion-MNIST with :data:`lenet_utils.RECIPE`:
+All variants train LeNet-5 on Fashion-MNIST with :data:`lenet_utils.RECIPE`:
 
 * ``keras-default`` is what a learner writes with plain Keras: compile with the recipe's
   optimiser and loss, then ``model.fit`` with its batch size and validation split;
 * ``lenet-utils-train`` is ``lenet_utils.train``, the path the chapters use;
+* ``lenet-utils-train-1step`` is ``lenet_utils.train`` with ``steps_per_execution`` 1
+  (Keras' default): beside the line above, it measures that one setting;
 * ``torch`` is the same LeNet-5 in PyTorch (:mod:`benchmarks.torch_peer`), with the same data,
   batch, optimiser and a validation pass per epoch. :mod:`benchmarks.run` starts its process
   with ``KERAS_BACKEND=torch``: Keras, which ``lenet_utils`` imports (for the data and the
   recipe), then runs on PyTorch, and TensorFlow's memory does not count against the peer.
+
+``--subset N`` trains on the first N training images: a quick check, not a measurement.
 """
 
 from __future__ import annotations
@@ -27,9 +31,9 @@ import keras
 import numpy as np
 
 import lenet_utils
-from lenet_utils import RECIPE
+from lenet_utils import RECIPE, training
 
-from .run import NAMES, positive_int
+from .run import NAMES, whole_number
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -67,11 +71,18 @@ def _step_ms(model, x: np.ndarray, y: np.ndarray, repeats: int = 60) -> float:
     return 1000 * float(np.median(times))
 
 
-def _keras(kind: str, epochs: int, step_repeats: int = 60) -> dict:
-    """Train with Keras, plain (``keras-default``) or through ``lenet_utils.train``, then
-    time inference and ``step_repeats`` single training steps."""
-    rss_import = _rss_mb()
+def _data(subset: int | None) -> lenet_utils.FashionMNIST:
+    """Fashion-MNIST, or its first ``subset`` training images (all test images)."""
     fashion = lenet_utils.load_fashion_mnist()
+    return fashion if subset is None else fashion.subset(subset)
+
+
+def _keras(kind: str, epochs: int, step_repeats: int = 60, subset: int | None = None) -> dict:
+    """Train with Keras, plain (``keras-default``) or through ``lenet_utils.train`` (with
+    one step per call for ``lenet-utils-train-1step``), then time inference and
+    ``step_repeats`` single training steps."""
+    rss_import = _rss_mb()
+    fashion = _data(subset)
     rss_data = _rss_mb()
     timer = EpochTimer()
     if kind == "keras-default":
@@ -88,6 +99,8 @@ def _keras(kind: str, epochs: int, step_repeats: int = 60) -> dict:
             verbose=0,
         )
     else:
+        if kind == "lenet-utils-train-1step":
+            training.STEPS_PER_EXECUTION = 1  # this process only: it exits after this run
         history = lenet_utils.train(
             lenet_utils.build_sequential, fashion, epochs=epochs, callbacks=[timer], verbose=0
         )
@@ -105,19 +118,20 @@ def _keras(kind: str, epochs: int, step_repeats: int = 60) -> dict:
         "inference_seconds": inference,
         "test_accuracy": accuracy,
         "backend": keras.backend.backend(),
+        "steps_per_execution": model.steps_per_execution,
         "rss_import_mb": rss_import,
         "rss_data_mb": rss_data,
         "step_ms": _step_ms(model, fashion.x_train[batch], fashion.y_train[batch], step_repeats),
     }
 
 
-def _torch(epochs: int) -> dict:
+def _torch(epochs: int, subset: int | None = None) -> dict:
     """Train the PyTorch peer (needs PyTorch: the ``bench`` extra)."""
     import torch
 
     from . import torch_peer
 
-    fashion = lenet_utils.load_fashion_mnist()
+    fashion = _data(subset)
     (x_train, y_train), (x_val, _) = fashion.split(RECIPE.validation_split)
     device = torch_peer.default_device()
     if device.type == "cpu":
@@ -138,14 +152,17 @@ def main(argv: list[str] | None = None) -> int:
     """Make one run and print its figures as a line ``RESULT {json}``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("kind", choices=list(NAMES))
-    parser.add_argument("--epochs", type=positive_int, default=RECIPE.epochs)
+    parser.add_argument("--epochs", type=whole_number(1), default=RECIPE.epochs)
+    parser.add_argument("--subset", type=whole_number(1))
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    result = _torch(args.epochs) if args.kind == "torch" else _keras(args.kind, args.epochs)
+    if args.kind == "torch":
+        result = _torch(args.epochs, args.subset)
+    else:
+        result = _keras(args.kind, args.epochs, subset=args.subset)
     result["kind"] = args.kind
     result["wall_seconds"] = time.perf_counter() - start
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    result["median_epoch_seconds"] = float(np.median(result["epoch_seconds"]))
     print("RESULT " + json.dumps(result), flush=True)
     return 0
 
