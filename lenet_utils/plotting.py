@@ -14,19 +14,17 @@ rule every figure of the course follows:
 
 * **no text smaller than** :data:`MIN_FONT_PT` **(11.5 points), and no figure wider than
   6.66 inches**; or, for a wider figure, no text smaller than 1.73 points per inch of its
-  width (:func:`min_font_size` gives the figure for any width).
+  width.
 
 :data:`BOOK_STYLE` holds matplotlib settings that follow it (12-point text, figures 6.4 inches
 wide); a chapter applies them to its own figures with
 ``plt.rcParams.update(lenet_utils.plotting.BOOK_STYLE)`` or
-``with plt.rc_context(lenet_utils.plotting.BOOK_STYLE): ...``, and checks a figure with
-:func:`smallest_text_px`, which must be at least :data:`BODY_TEXT_PX`. The functions below
-apply the style themselves.
+``with plt.rc_context(lenet_utils.plotting.BOOK_STYLE): ...``. The functions below apply
+the style themselves (``tests/test_plotting.py`` measures every figure's smallest text).
 """
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -38,7 +36,6 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
-from matplotlib.text import Text
 
 from .inspection import layer_table
 
@@ -49,12 +46,10 @@ __all__ = [
     "NOTEBOOK_DPI",
     "PAGE_WIDTH_IN",
     "PAGE_WIDTH_PX",
-    "min_font_size",
     "plot_architecture",
     "plot_confusion_matrix",
     "plot_history",
     "plot_images",
-    "smallest_text_px",
 ]
 
 #: Width in pixels of a notebook output in the book's content column (a 1,280-pixel window,
@@ -103,58 +98,6 @@ def _book_style() -> Iterator[None]:
         yield
         interactive = matplotlib.is_interactive()
     matplotlib.interactive(interactive)
-
-
-def min_font_size(width_in: float, dpi: float = NOTEBOOK_DPI) -> float:
-    """The smallest font, in points, that reads as large as the body text in a figure.
-
-    ``width_in`` is the figure's width in inches as stored (``dpi`` pixels per inch). A figure
-    no wider than the page is shown at its own size, so this is ``BODY_TEXT_PX * 72 / dpi``
-    (11.52 points at 100 dpi); a wider one is shrunk to the page, so its text must grow in
-    proportion: ``BODY_TEXT_PX * 72 * width_in / PAGE_WIDTH_PX`` (1.73 points per inch).
-    """
-    if not width_in > 0 or not dpi > 0:
-        raise ValueError(
-            f"min_font_size expects a positive width in inches and dpi, got {width_in!r} and "
-            f"{dpi!r}: pass the figure's width, e.g. fig.get_figwidth()."
-        )
-    shown = min(1.0, PAGE_WIDTH_PX / (width_in * dpi))  # how much the book shrinks it
-    return BODY_TEXT_PX * 72 / (dpi * shown)
-
-
-def _stored_width_px(fig: Figure, dpi: float) -> float:
-    """Width of the PNG a notebook stores for ``fig`` (tight bounding box, as Jupyter saves)."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
-    buffer.seek(0)
-    from PIL import Image  # matplotlib's own dependency
-
-    with Image.open(buffer) as image:
-        return float(image.width)
-
-
-def smallest_text_px(fig: Figure, dpi: float = NOTEBOOK_DPI) -> float:
-    """Height in page pixels of the figure's smallest text, as the book shows the figure.
-
-    The figure is saved as a notebook stores it (``dpi``, tight bounding box), shown at that
-    size or shrunk to :data:`PAGE_WIDTH_PX`; the size of its smallest visible, non-empty
-    text is then converted to pixels. Compare it with :data:`BODY_TEXT_PX`.
-    """
-    if not isinstance(fig, Figure):
-        raise TypeError(
-            f"smallest_text_px expects a matplotlib Figure, got {type(fig).__name__}: pass "
-            "the figure a plotting call returned (fig = ...)."
-        )
-    width_px = _stored_width_px(fig, dpi)
-    shown = min(1.0, PAGE_WIDTH_PX / width_px)
-    sizes = [
-        text.get_fontsize()
-        for text in fig.findobj(Text)
-        if text.get_visible() and text.get_text().strip() and text.figure is not None
-    ]
-    if not sizes:
-        return math.inf
-    return min(sizes) * dpi / 72 * shown
 
 
 HistoryLike = keras.callbacks.History | Mapping[str, Sequence[float]]

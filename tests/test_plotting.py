@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import math
+
 import keras
 import matplotlib
 import matplotlib.pyplot as plt
@@ -10,6 +13,8 @@ import pytest
 from matplotlib.colors import same_color
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
+from matplotlib.text import Text
+from PIL import Image
 
 from lenet_utils import data, models, plotting
 
@@ -266,12 +271,35 @@ def test_plot_architecture_shows_every_block_whole():
 # figure is shown as the book shows it (at its size, or shrunk to the 666-pixel page).
 
 
+def min_font_size(width_in: float, dpi: float = plotting.NOTEBOOK_DPI) -> float:
+    """The smallest font, in points, that reads as large as the body text in a figure
+    ``width_in`` inches wide: the book shrinks a figure wider than the page to the page."""
+    shown = min(1.0, plotting.PAGE_WIDTH_PX / (width_in * dpi))
+    return plotting.BODY_TEXT_PX * 72 / (dpi * shown)
+
+
+def smallest_text_px(fig: Figure, dpi: float = plotting.NOTEBOOK_DPI) -> float:
+    """Height in page pixels of the figure's smallest text, as the book shows the figure
+    (stored as a notebook stores it, tight bounding box, shrunk to the page if wider)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    buffer.seek(0)
+    with Image.open(buffer) as image:
+        shown = min(1.0, plotting.PAGE_WIDTH_PX / image.width)
+    sizes = [
+        text.get_fontsize()
+        for text in fig.findobj(Text)
+        if text.get_visible() and text.get_text().strip() and text.figure is not None
+    ]
+    return min(sizes) * dpi / 72 * shown if sizes else math.inf
+
+
 def test_the_rule_for_font_sizes():
     assert plotting.MIN_FONT_PT == pytest.approx(11.52)
-    assert plotting.min_font_size(plotting.PAGE_WIDTH_IN) == pytest.approx(11.52)
-    assert plotting.min_font_size(4.0) == pytest.approx(11.52)  # shown at its own size
-    assert plotting.min_font_size(2 * plotting.PAGE_WIDTH_IN) == pytest.approx(23.04)
-    assert plotting.min_font_size(10.0) == pytest.approx(17.297, abs=1e-3)  # 1.73 pt per inch
+    assert min_font_size(plotting.PAGE_WIDTH_IN) == pytest.approx(11.52)
+    assert min_font_size(4.0) == pytest.approx(11.52)  # shown at its own size
+    assert min_font_size(2 * plotting.PAGE_WIDTH_IN) == pytest.approx(23.04)
+    assert min_font_size(10.0) == pytest.approx(17.297, abs=1e-3)  # 1.73 pt per inch
     # the style the chapters can apply passes its own rule
     width, _ = plotting.BOOK_STYLE["figure.figsize"]
     assert width <= plotting.PAGE_WIDTH_IN
@@ -283,7 +311,7 @@ def test_the_rule_for_font_sizes():
         ax.plot([1, 2], [3, 4], label="a line")
         ax.set(title="A title", xlabel="x", ylabel="y")
         ax.legend()
-    assert plotting.smallest_text_px(fig) >= plotting.BODY_TEXT_PX
+    assert smallest_text_px(fig) >= plotting.BODY_TEXT_PX
 
 
 def test_smallest_text_px_catches_the_old_figures():
@@ -291,19 +319,15 @@ def test_smallest_text_px_catches_the_old_figures():
     fig = plt.figure(figsize=(13.05, 3.2))
     fig.text(0.0, 0.5, "input", fontsize=7.5)
     fig.text(0.96, 0.5, "fc3", fontsize=7.5)
-    assert plotting.smallest_text_px(fig) == pytest.approx(7.5 / 72 * 666 / 13, rel=0.05)
-    assert plotting.smallest_text_px(fig) < 6
+    assert smallest_text_px(fig) == pytest.approx(7.5 / 72 * 666 / 13, rel=0.05)
+    assert smallest_text_px(fig) < 6
     small = plt.figure(figsize=(4, 3))
     small.text(0.5, 0.5, "tick", fontsize=10)  # at its own size: 10 pt = 13.9 px
-    assert plotting.smallest_text_px(small) == pytest.approx(10 * 100 / 72)
-    with pytest.raises(TypeError, match="matplotlib Figure"):
-        plotting.smallest_text_px(None)
-    with pytest.raises(ValueError, match="positive width"):
-        plotting.min_font_size(0)
+    assert smallest_text_px(small) == pytest.approx(10 * 100 / 72)
 
 
 def _readable(fig: Figure) -> None:
-    smallest = plotting.smallest_text_px(fig)
+    smallest = smallest_text_px(fig)
     assert smallest >= plotting.BODY_TEXT_PX, (
         f"the smallest text of this figure is {smallest:.1f} px in the book, "
         f"smaller than the body text ({plotting.BODY_TEXT_PX} px)"
