@@ -1,48 +1,33 @@
-"""Small fixes that make the rendered book read cleanly, offline, with a quiet console.
+"""Small fixes that make the rendered book read cleanly, offline, for everyone (WCAG 2.1 AA).
 
-* The notebooks show Colab's own badge image (what Colab and GitHub readers expect). In the
-  book that image would be fetched from colab.research.google.com and fail for a reader
-  without internet, so it is swapped for ``_static/colab-badge.svg``, keeping the link and the
-  alt text.
-* Jupyter Book 1 registers sphinx-thebe's inline configuration script twice on every page,
-  which makes the browser report "Identifier 'THEBE_JS_URL' has already been declared": each
-  page gets it once.
-* The pydata theme reads the colour mode from ``default_mode``, which Jupyter Book leaves
-  empty, so the browser logs "Got invalid theme mode"; it is set to ``auto`` (follow the
-  reader's system).
-* TensorFlow's own log lines that reach a cell's printed output (``WARNING:tensorflow:...``,
-  such as "triggered tf.function retracing" when a chapter trains several models in a row)
-  are left out of the book, as ``nb_output_stderr: remove`` leaves out its start-up notes;
-  the notebooks keep them, as a real run prints them.
-
-Readable by everyone (WCAG 2.1 A/AA, checked by ``tests/test_browser.py`` with axe-core):
-
-* ``model.summary()`` becomes a table without colours (``keras_summary.py``), and the
-  solutions lose their grading markers and hidden tests (``grading_markers.py``);
-* docutils marks each reference with the ARIA role ``doc-biblioentry``, deprecated since
-  DPUB-ARIA 1.1 (https://github.com/w3c/dpub-aria/pull/22), inside a ``role="list"``, which
-  then holds no list items: each reference gets the role ``listitem`` instead;
-* ``_static/book.css`` (links with enough contrast, long code and links that wrap on a phone,
-  the summary tables) and ``_static/book.js`` (toggle buttons named after what they open,
-  opened code blocks reachable by keyboard): Jupyter Book adds every ``.css`` and ``.js`` of
-  ``_static/`` to each page.
+* Colab's badge image is served from ``_static/colab-badge.svg`` (the book reads offline).
+* sphinx-thebe's inline script, which Jupyter Book 1 registers twice, is given once, and the
+  theme's colour mode is ``auto``: a quiet browser console.
+* TensorFlow's own log lines in a cell's printed output are left out of the page (the
+  notebooks keep them, as a real run prints them).
+* A reference is a ``listitem`` of the references' list, not ``doc-biblioentry`` (deprecated
+  in DPUB-ARIA 1.1); ``model.summary()`` becomes a table (``keras_summary.py``), and grading
+  markers and hidden tests go (``grading_markers.py``).
 """
 
 from __future__ import annotations
 
-import re
+import sys
+from pathlib import Path
 
 from docutils import nodes
 from sphinx.application import Sphinx
 
-REMOTE_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
+sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository, for tools
+from tools.chapter_format import BADGE_IMAGE, TENSORFLOW_LOG  # noqa: E402
+
 LOCAL_BADGE = "_static/colab-badge.svg"
 
 
 def _local_badge(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     src = "../" * docname.count("/") + LOCAL_BADGE
     for image in list(doctree.findall(nodes.image)):
-        if image.get("uri") == REMOTE_BADGE:
+        if image.get("uri") == BADGE_IMAGE:
             alt = image.get("alt", "Open In Colab")
             html = f'<img src="{src}" alt="{alt}" class="colab-badge">'
             image.replace_self(nodes.raw("", html, format="html"))
@@ -61,9 +46,6 @@ def _clean_page(app: Sphinx, pagename: str, templatename: str, context: dict, do
         context["script_files"] = scripts
     if not context.get("default_mode"):
         context["default_mode"] = "auto"
-
-
-TENSORFLOW_LOG = re.compile(r"^(WARNING|INFO|ERROR):tensorflow:.*\n?", re.M)
 
 
 def _quiet_tensorflow(app: Sphinx, doctree: nodes.document) -> None:

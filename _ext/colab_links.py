@@ -1,30 +1,26 @@
-"""The book's "Launch > Colab" button opens a chapter's Colab edition, not its source.
+"""The book's "Launch > Colab" button opens a chapter's Colab edition, ``colab/NN_name.ipynb``.
 
-sphinx-book-theme builds the button's link from the page's own path, ``chapters/NN_name.ipynb``:
-the executed notebook the book is built from, whose MyST markup (glued numbers,
-cross-references, exercise directives) Colab would show as literal text. Learners should get
-``colab/NN_name.ipynb``, the plain notebook that ``python -m tools.editions`` generates, on
-the same repository and branch (``_config.yml``), as the badge at the top of each chapter
-does.
-
-The theme adds its launch buttons to the page context in an ``html-page-context`` handler
-of priority 501; this one runs after it and rewrites the Colab link of the chapters' pages.
-A chapter without a generated Colab edition is reported as a warning (an error in the
-book's build, which treats warnings as errors): run ``python -m tools.editions``.
+The theme would open ``chapters/NN_name.ipynb``, whose MyST markup Colab shows as text. A
+chapter without a Colab edition is a warning (an error in the book's build): run
+``python -m tools.editions``.
 """
 
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 from sphinx.application import Sphinx
 from sphinx.util import logging
 
+sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository, for tools
+from tools.chapter_format import EDITION_FOLDERS  # noqa: E402
+
 logger = logging.getLogger(__name__)
 
 CHAPTERS = "chapters/"
-EDITION_FOLDER = "colab"  # tools/editions.py writes the Colab edition there
+EDITION_FOLDER = EDITION_FOLDERS[True]
 BLOB_RE = re.compile(r"(https://colab\.research\.google\.com/github/[^/]+/[^/]+/blob/[^/]+/).*$")
 
 

@@ -1,30 +1,21 @@
-"""Grading markers stay in the notebooks and out of the book.
+"""The book shows the chapters' code without grading markers and without hidden tests.
 
-The chapters' worked solutions sit between ``# BEGIN SOLUTION`` and ``# END SOLUTION`` (any
-number of ``#``), the markers that nbgrader, otter-grader and ``tools/student.py`` read, and
-nbgrader's hidden tests between ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS``. A
-reader of the book has no use for the markers, and hidden tests would give answers away. When
-the book is built, every code cell loses:
-
-* each line that is only a ``BEGIN SOLUTION`` or ``END SOLUTION`` marker;
-* each hidden-test region, its two markers included (an unclosed region runs to the end of
-  the cell);
-
-and a cell whose code is then empty loses its input area (its outputs, if any, stay). Since
-the page's code block is rewritten, the copy button copies what the page shows. The notebooks
-and their ``.md`` twins keep every marker.
+Each code cell loses its solution-marker lines and its hidden-test regions (markers included;
+an unclosed region runs to the end of the cell); a cell left empty loses its input area. The
+page's code block is rewritten, so the copy button copies what the page shows. The notebooks
+keep every marker (``tools.chapter_format`` defines them).
 """
 
 from __future__ import annotations
 
-import re
+import sys
+from pathlib import Path
 
 from docutils import nodes
 from sphinx.application import Sphinx
 
-SOLUTION_MARKER = re.compile(r"^\s*#+\s*(BEGIN|END)\s+SOLUTION\b.*$")
-HIDDEN_BEGIN = re.compile(r"^\s*#+\s*BEGIN\s+HIDDEN\s+TESTS\b.*$")
-HIDDEN_END = re.compile(r"^\s*#+\s*END\s+HIDDEN\s+TESTS\b.*$")
+sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository, for tools
+from tools.chapter_format import regions  # noqa: E402
 
 
 def strip_markers(source: str) -> str:
@@ -32,20 +23,9 @@ def strip_markers(source: str) -> str:
 
     A source without any marker is returned unchanged.
     """
-    kept: list[str] = []
-    hidden = False
-    lines = source.splitlines()
-    for line in lines:
-        if hidden:
-            hidden = not HIDDEN_END.match(line)
-            continue
-        if HIDDEN_BEGIN.match(line):
-            hidden = True
-            continue
-        if SOLUTION_MARKER.match(line):
-            continue
-        kept.append(line)
-    if len(kept) == len(lines):
+    found = regions(source)
+    kept = [line for line, place in found if place in ("", "solution")]
+    if len(kept) == len(found):
         return source
     while kept and not kept[0].strip():
         kept.pop(0)

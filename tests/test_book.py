@@ -11,6 +11,8 @@ import pytest
 from conftest import load_module
 from docutils import nodes
 
+from tools.chapter_format import BEGIN_SOLUTION, MARKER
+
 ROOT = Path(__file__).resolve().parents[1]
 grading_markers = load_module(ROOT / "_ext" / "grading_markers.py")
 keras_summary = load_module(ROOT / "_ext" / "keras_summary.py")
@@ -75,14 +77,13 @@ def test_building_did_not_execute_anything(book_html: Path):
 
 def test_the_notebooks_keep_their_grading_markers():
     notebooks = sorted((ROOT / "chapters").glob("*.ipynb"))
-    assert any("BEGIN SOLUTION" in path.read_text() for path in notebooks)
+    assert any(BEGIN_SOLUTION in path.read_text() for path in notebooks)
 
 
 def test_no_page_shows_a_grading_marker(book_html: Path):
-    marker = re.compile(r"#+\s*(BEGIN|END)\s+(SOLUTION|HIDDEN\s+TESTS)")
     for page in sorted(book_html.rglob("*.html")):
         for block in _code_blocks(page.read_text()):
-            assert not marker.search(block), f"{page.name} shows a grading marker:\n{block}"
+            assert not MARKER.search(block), f"{page.name} shows a grading marker:\n{block}"
 
 
 def test_solutions_keep_their_code(book_html: Path):

@@ -24,8 +24,9 @@ import jupytext
 import nbclient
 import nbformat
 import pytest
+from leaks import leaks
 
-from tools import editions
+from tools import chapter_format, colab_check, editions
 from tools.common import ROOT, chapters, toc_files
 from tools.myst_markdown import Book, EditionError, find_myst, glue_values, markdown_parser
 
@@ -178,13 +179,13 @@ def test_student_edition_keeps_questions_and_checks_and_loses_solutions(executed
     chapter = _chapter(executed_fixture)
     solved = editions.edition(chapter, solutions=True)
     student = editions.edition(chapter, solutions=False)
-    assert editions.leaks(student, solved) == []
+    assert leaks(student, solved) == []
     text = "\n".join(c.source for c in student.cells)
     assert "conv2_params = None  # your answer: a whole number\n# YOUR CODE HERE" in text
     assert "NotImplementedError" not in text
     assert "Weights start from random numbers" not in text
     assert "Solution to" not in text
-    assert text.count(editions.TEXT_STUB) == 2, "each written answer becomes a prompt"
+    assert text.count(chapter_format.TEXT_STUB) == 2, "each written answer becomes a prompt"
     assert 'print("Right." if conv2_params == 4_832' in text, "the visible check stays"
     assert "assert conv2_params == 4_832" not in text, "the hidden test goes"
     assert re.findall(r"^### Exercise 2\.\d$", _md(student), flags=re.M) == [
@@ -200,7 +201,7 @@ def test_leaks_are_found(executed_fixture: Path):
     line = "end at slightly different weights; the book quotes its own run."
     student.cells.append(nbformat.v4.new_markdown_cell(f"As the book says:\n\n  {line}"))
     student.cells.append(nbformat.v4.new_code_cell("# BEGIN SOLUTION\nx = 1\n# END SOLUTION"))
-    found = " ".join(editions.leaks(student, solved))
+    found = " ".join(leaks(student, solved))
     assert "slightly different weights" in found and "BEGIN SOLUTION" in found
 
 
@@ -298,11 +299,21 @@ def _broken(book: Path, old: str, new: str) -> Path:
         ("{ref}`sec-basics-shapes`", "{ref}`sec-nowhere`", r"no label 'sec-nowhere'"),
         ("{doc}`01_basics` counted", "{doc}`09_nowhere` counted", r"not a page of the book"),
         ("{cite:p}`lecun1998gradient`", "{cite:p}`nobody2000`", r"no entry 'nobody2000'"),
-        ("```{solution-end}\n```\n\n## Summary", "## Summary", r"has no solution-end"),
+        (
+            "```{solution-end}\n```\n\n## Summary\n\n* Parameters are counted, not guessed "
+            "({ref}`ex-exercises-conv2`).",
+            "",
+            r"has no solution-end",
+        ),
         (
             "+++\n\n```{solution-end}",
             "```{code-cell} ipython3\nprint('a worked answer')\n```\n\n+++\n\n```{solution-end}",
-            r"cell \d+: a code cell inside a solution, with neither",
+            r"cell \d+: a code cell inside a solution without nbgrader 'solution' metadata",
+        ),
+        (
+            "```{solution-start} ex-exercises-why\n:class: dropdown\n```",
+            "```{solution-start} ex-exercises-why\n:class: dropdown\n```\n\nA hint.",
+            r"cell \d+: text inside a solution without nbgrader 'solution' metadata",
         ),
     ],
 )
@@ -431,8 +442,10 @@ def test_links_into_the_book_point_at_pages_it_builds(notebook: Path):
 def test_student_edition_shows_no_solution(md: Path):
     solved = nbformat.read(editions.edition_path(md, solutions=True), as_version=4)
     student = nbformat.read(editions.edition_path(md, solutions=False), as_version=4)
-    assert editions.leaks(student, solved) == []
+    assert leaks(student, solved) == []
     assert "Solution to" not in _md(student)
+    exercise = re.compile(r"^#+ Exercise\b", re.M)
+    assert len(exercise.findall(_md(student))) == len(exercise.findall(_md(solved)))
     assert not any(c.get("outputs") for c in student.cells if c.cell_type == "code")
 
 
@@ -479,7 +492,7 @@ def test_student_edition_runs_top_to_bottom(tmp_path: Path, monkeypatch):
     monkeypatch.setenv("LENET_MAX_EPOCHS", "1")
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
     combined = nbformat.v4.new_notebook()
-    combined.cells.append(nbformat.v4.new_code_cell(editions.CAP_FIT_CELL))
+    combined.cells.append(nbformat.v4.new_code_cell(colab_check.CAP_FIT))
     origin = ["the cap on model.fit's epochs"]
     for notebook in STUDENT:
         folder = tmp_path / notebook.stem
@@ -608,7 +621,12 @@ def test_known_upstream_warnings_are_matched_narrowly():
     assert not any(known.matches(direct) for known in colab_check.KNOWN)
 
 
-def test_the_note_under_the_badge_is_one_line_that_graders_can_find(executed_fixture: Path):
+def test_the_note_under_the_badge_is_one_line_and_graders_get_neither(executed_fixture: Path):
+    note = re.compile(r"^\*The (Colab|student) edition of .*\*$", re.M)
     for solutions in (True, False):
         first = editions.edition(_chapter(executed_fixture), solutions=solutions).cells[0]
-        assert len(editions.NOTE_RE.findall(first.source)) == 1
+        assert len(note.findall(first.source)) == 1
+    graders = editions.edition(_chapter(executed_fixture), solutions=True, with_badge=False)
+    text = _md(graders)
+    assert not note.search(text) and "colab.research.google.com" not in text
+    assert graders.cells[0].source.startswith("# Exercises of the fixture\n\nConvolutional")

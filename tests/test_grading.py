@@ -35,8 +35,9 @@ from pathlib import Path
 import jupytext
 import nbformat
 import pytest
+from leaks import leaks
 
-from tools import editions, grading
+from tools import chapter_format, editions, grading
 from tools.common import ROOT, chapters, repository
 
 FIXTURE = ROOT / "tests" / "fixtures" / "grading"
@@ -184,38 +185,6 @@ def graders(recipes, nbgrader_course: dict, otter_dist: dict, tmp_path_factory):
 
 
 # -- Leaks --------------------------------------------------------------------------------------
-
-
-def _strings(value: object) -> list[str]:
-    """Every string in a notebook's metadata (otter keeps the public tests there)."""
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [s for v in value.values() for s in _strings(v)]
-    if isinstance(value, list):
-        return [s for v in value for s in _strings(v)]
-    return []
-
-
-def leaks(handed_out: nbformat.NotebookNode, solved: nbformat.NotebookNode) -> list[str]:
-    """What of ``solved``'s solutions and hidden tests survives in ``handed_out``.
-
-    The editions' own check (markers, outputs, any line found only in a solution: code
-    between the markers, written answers, hidden tests), then every hidden test line against
-    the metadata as well, where otter stores the tests that students may run.
-    """
-    problems = editions.leaks(handed_out, solved)
-    hidden = {
-        line.strip()
-        for cell in solved.cells
-        if cell.cell_type == "code"
-        for line in grading.split_check(cell.source)[1].split("\n")
-        if len(line.strip()) >= 12
-    }
-    metadata = "\n".join(_strings(dict(handed_out.metadata)))
-    metadata += "\n".join(s for cell in handed_out.cells for s in _strings(dict(cell.metadata)))
-    problems += [f"hidden test in the metadata: {line!r}" for line in hidden if line in metadata]
-    return problems
 
 
 def test_leaks_are_found(fixture_chapter: Path):
@@ -444,7 +413,6 @@ def test_otter_recipe(graders):
 
 # -- The format -----------------------------------------------------------------------------------
 
-WRONG_MARKER = re.compile(r"#{2,}[ \t]*(BEGIN|END)[ \t]+SOLUTION")
 SCANNED = ["chapters", "colab", "student", "tools", "grading", "lenet_utils", "tests/fixtures"]
 
 
@@ -456,7 +424,8 @@ def test_solution_markers_have_one_hash_everywhere():
         f"{path.relative_to(ROOT)}: {match[0]!r}"
         for path in files
         if path.is_file()
-        for match in WRONG_MARKER.finditer(path.read_text(errors="replace"))
+        for match in chapter_format.MARKER.finditer(path.read_text(errors="replace"))
+        if match[2] == "SOLUTION" and match[0].startswith("##")
     ]
     assert not offenders, "otter-grader reads only '# BEGIN SOLUTION' / '# END SOLUTION'"
 
@@ -482,7 +451,7 @@ def _check(source: str, points: int = 2, grade_id: str = "ex-x-one-check"):
 
 
 GOOD_ANSWER = "n = None\n# BEGIN SOLUTION\nn = 3\n# END SOLUTION"
-GOOD_CHECK = f"print(n)\n{grading.BEGIN_HIDDEN}\nassert n == 3\n{grading.END_HIDDEN}"
+GOOD_CHECK = f"print(n)\n{chapter_format.BEGIN_HIDDEN}\nassert n == 3\n{chapter_format.END_HIDDEN}"
 
 
 @pytest.mark.parametrize(
@@ -492,7 +461,10 @@ GOOD_CHECK = f"print(n)\n{grading.BEGIN_HIDDEN}\nassert n == 3\n{grading.END_HID
         ([_answer("n = 3"), _check(GOOD_CHECK)], "needs its solution between"),
         ([nbformat.v4.new_code_cell(GOOD_ANSWER), _check(GOOD_CHECK)], "not an answer"),
         ([_answer(GOOD_ANSWER), _check("print(n)")], "worth points needs one"),
-        ([_answer(GOOD_ANSWER), _check(GOOD_CHECK, grade_id="ex-x-one-answer")], "used twice"),
+        (
+            [_answer(GOOD_ANSWER), _check(GOOD_CHECK, grade_id="ex-x-one-answer")],
+            "Duplicate grade id",
+        ),
         ([_answer(GOOD_ANSWER, grade_id="answer"), _check(GOOD_CHECK)], "must be the exercise"),
         (
             [
@@ -508,17 +480,14 @@ def test_grading_refuses_a_broken_exercise(cells, message):
         grading.parts(_notebook(*cells), "ch.md")
 
 
-def test_grading_refuses_a_cell_inside_a_solution_without_metadata():
-    markdown = nbformat.v4.new_markdown_cell
-    cells = [
-        markdown("```{solution-start} ex-x-one\n:class: dropdown\n```"),
-        markdown("The answer is 3."),
-        markdown("```{solution-end}\n```\n\nThe chapter goes on."),
-    ]
-    with pytest.raises(grading.GradingError, match="cell 1: text inside the solution"):
-        grading.check_solution_regions(_notebook(*cells), "ch.md")
-    cells[1].metadata = _meta("ex-x-one-why", solution=True, grade=True, points=1)
-    grading.check_solution_regions(_notebook(*cells), "ch.md")  # an answer: fine
+def test_grading_refuses_a_cell_inside_a_solution_without_metadata(fixture_chapter, tmp_path):
+    root = tmp_path / "book"
+    shutil.copytree(fixture_chapter.parents[1], root)
+    chapter = root / "chapters" / fixture_chapter.name
+    start = "```{solution-start} ex-graded-sharing\n:class: dropdown\n```"
+    chapter.write_text(chapter.read_text().replace(start, f"{start}\n\nThe answer is 3."))
+    with pytest.raises(grading.GradingError, match=r"cell \d+: text inside a solution without"):
+        grading.source_notebook(chapter)
 
 
 def test_otter_questions_come_from_the_nbgrader_metadata(fixture_chapter: Path):

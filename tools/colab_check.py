@@ -30,9 +30,9 @@ time. Exit status: 0 when everything passed, 1 when a notebook failed or the fre
 
 from __future__ import annotations
 
-import argparse
 import difflib
 import hashlib
+import inspect
 import json
 import os
 import re
@@ -45,7 +45,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from tools import editions
-from tools.common import ROOT
+from tools.chapter_format import TENSORFLOW_LOG
+from tools.common import ROOT, command_line, relative
 from tools.common import chapters as toc_chapters
 
 RUNTIME = ROOT / "colab" / "runtime.txt"
@@ -93,7 +94,26 @@ _cc_install()
 del _cc_install
 """
 
-LOGGED_RE = re.compile(r"^WARNING:(tensorflow|absl|keras)[^:]*:(.*)$", re.M)
+
+def cap_fit() -> None:
+    """Cap every ``keras.Model.fit`` at ``LENET_MAX_EPOCHS`` epochs, as ``lenet_utils.train``
+    caps itself: run (as :data:`CAP_FIT`) in a kernel before a notebook checked quickly, so
+    that a chapter's own ``model.fit(..., epochs=20)`` is capped too."""
+    import os
+
+    import keras
+
+    fit = keras.Model.fit  # the closure keeps it: a later %reset cannot take it away
+
+    def capped_fit(self, *args, **kwargs):
+        if "epochs" in kwargs:
+            kwargs["epochs"] = min(kwargs["epochs"], int(os.environ["LENET_MAX_EPOCHS"]))
+        return fit(self, *args, **kwargs)
+
+    keras.Model.fit = capped_fit
+
+
+CAP_FIT = f"{inspect.getsource(cap_fit)}\ncap_fit()\ndel cap_fit"
 
 
 @dataclass(frozen=True)
@@ -405,11 +425,11 @@ def run_notebook(notebook: Path, venv: Path, max_epochs: int | None, timeout: in
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import KernelManager
 
-    run = Run(editions._relative(notebook, ROOT))
+    run = Run(relative(notebook))
     nb = nbformat.read(notebook, as_version=4)
     nb.cells.insert(0, nbformat.v4.new_code_cell(WARNINGS_HOOK))
     if max_epochs:
-        nb.cells.insert(1, nbformat.v4.new_code_cell(editions.CAP_FIT_CELL))
+        nb.cells.insert(1, nbformat.v4.new_code_cell(CAP_FIT))
     with tempfile.TemporaryDirectory(prefix="colab-check-") as tmp:
         tmp = Path(tmp)
         kernels = tmp / "kernels" / KERNEL_NAME
@@ -454,9 +474,9 @@ def run_notebook(notebook: Path, venv: Path, max_epochs: int | None, timeout: in
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             if output.get("output_type") == "stream":
-                for match in LOGGED_RE.finditer(output.get("text", "")):
-                    if re.search(r"deprecat", match.group(2), re.I):
-                        run.logged.append(match.group(0)[:300])
+                for match in TENSORFLOW_LOG.finditer(output.get("text", "")):
+                    if re.search(r"deprecat", match.group(1), re.I):
+                        run.logged.append(match.group(0).rstrip()[:300])
     return run
 
 
@@ -484,13 +504,7 @@ def _describe(run: Run) -> str:
 def main(argv: list[str] | None = None) -> int:
     # The checkout must not be importable in Colab's Python: only the installed helper is.
     os.environ.pop("PYTHONPATH", None)
-    doc = (__doc__ or "").split("\n\n")
-    parser = argparse.ArgumentParser(
-        prog="python -m tools.colab_check",
-        description=doc[0],
-        epilog="\n\n".join(doc[1:]),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = command_line(__doc__, "python -m tools.colab_check")
     parser.add_argument("notebooks", nargs="*", type=Path, help="colab/*.ipynb by default")
     parser.add_argument("--max-epochs", type=int, default=1, help="LENET_MAX_EPOCHS (0: no cap)")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
@@ -539,7 +553,7 @@ def main(argv: list[str] | None = None) -> int:
         json.dumps(
             {
                 "python": python,
-                "runtime": editions._relative(RUNTIME, ROOT),
+                "runtime": relative(RUNTIME),
                 "max_epochs": args.max_epochs,
                 "freeze_diff": diff,
                 "freeze_problems": problems,
@@ -554,7 +568,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"colab-check: {len(runs) - len(failed)} of {len(runs)} notebooks passed in {total:.0f} s "
         f"(Python {python}, LENET_MAX_EPOCHS={args.max_epochs or 'unset'}); "
-        f"report: {editions._relative(REPORT, ROOT)}"
+        f"report: {relative(REPORT)}"
     )
     return 1 if (failed or problems) else 0
 

@@ -1,15 +1,8 @@
-"""What every tool needs: the repository, its chapters, the machine, and generated files.
-
-* :data:`ROOT` is the repository root; :func:`book_config` reads ``_config.yml``.
-* :func:`chapters` lists the chapters in the order of ``_toc.yml``, the one list of them.
-* :func:`machine` describes the computer and the software a run used (CPU, GPU if any,
-  Keras backend, versions): executed notebooks, benchmarks and studies all record it.
-* :func:`write_or_check` writes a generated file, or with ``check=True`` only says whether
-  it is current: every generator's ``--check`` mode is this one function.
-"""
+"""What every tool needs: the repository, its chapters, the machine, generated files."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import subprocess
@@ -130,3 +123,22 @@ def write_or_check(path: Path, text: str, check: bool) -> bool:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     return True
+
+
+def relative(path: Path, root: Path = ROOT) -> str:
+    """``path`` relative to ``root`` (as written in reports), or as it is when outside."""
+    try:
+        return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def command_line(doc: str, prog: str) -> argparse.ArgumentParser:
+    """A parser whose help is a module's docstring: its first paragraph, then the rest."""
+    first, _, rest = doc.partition("\n\n")
+    return argparse.ArgumentParser(
+        prog=prog,
+        description=first,
+        epilog=rest,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )

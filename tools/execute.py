@@ -3,19 +3,16 @@
     python -m tools.execute                      # every chapter of _toc.yml, in order
     python -m tools.execute chapters/05_*.md     # some
 
-The ``.md`` is the source: it is read with jupytext, run top to bottom in a fresh kernel with
-nbclient (working directory ``chapters/``), and the result is written to the paired
-``.ipynb``. The run time and the machine and software it ran on (``tools.common.machine``)
-are stored in the notebook's metadata under ``lenet_run``, for the book's reproducibility
-page, which is rewritten afterwards. A notebook that fails is not written: the committed
-``.ipynb`` stays as it was.
+Each ``.md`` runs top to bottom in a fresh kernel (working directory ``chapters/``); its
+``.ipynb`` gets the outputs, without TensorFlow's C++ log, and under ``lenet_run`` the run
+time, machine and versions, for the reproducibility page, which is rewritten afterwards. A
+chapter that fails is not written.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 import time
 from pathlib import Path
@@ -25,15 +22,8 @@ import nbclient
 import nbformat
 
 from tools import reproducibility
+from tools.chapter_format import TENSORFLOW_CPP_LOG
 from tools.common import chapters, machine
-
-# Lines of TensorFlow's C++ log (absl): "I0000 00:00:1795... port.cc:153] ...", and the notes
-# printed before that log is set up, which TF_CPP_MIN_LOG_LEVEL does not reach
-TENSORFLOW_LOG = re.compile(
-    r"^(?:[IWEF]\d{4} \d\d:\d\d:[\d.]+ +\d+ \S+:\d+\]|WARNING: All log messages before absl"
-    r"|To enable the following instructions: ).*\n?",
-    re.M,
-)
 
 
 def drop_tensorflow_log(nb: nbformat.NotebookNode) -> None:
@@ -44,7 +34,7 @@ def drop_tensorflow_log(nb: nbformat.NotebookNode) -> None:
         kept = []
         for output in cell.get("outputs", []):
             if output.get("output_type") == "stream" and output.get("name") == "stderr":
-                output["text"] = TENSORFLOW_LOG.sub("", output["text"])
+                output["text"] = TENSORFLOW_CPP_LOG.sub("", output["text"])
                 if not output["text"]:
                     continue
             kept.append(output)
@@ -53,9 +43,8 @@ def drop_tensorflow_log(nb: nbformat.NotebookNode) -> None:
 
 def execute(md: Path, timeout: int = 3600) -> float:
     """Run one chapter; write its ``.ipynb``; return the seconds it took."""
-    # TensorFlow's C++ log (oneDNN and CUDA notes, errors about a GPU that is not there) goes
-    # to the kernel's stderr: keep it out of the stored outputs, as the test run does
-    # (tests/conftest.py), so that nbval does not expect it in a cell whose output it compares
+    # TensorFlow's C++ log goes to the kernel's stderr: keep it out of the stored outputs, as
+    # the test run does (tests/conftest.py), or nbval would expect it in a compared cell
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     nb = jupytext.read(md)
     start = time.perf_counter()

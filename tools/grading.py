@@ -41,7 +41,6 @@ The Instructor guide's recipes "Assign with nbgrader" and "Assign with otter-gra
 
 from __future__ import annotations
 
-import argparse
 import ast
 import builtins
 import copy
@@ -57,8 +56,17 @@ import jupytext
 import nbformat
 import yaml
 
-from tools import editions
-from tools.common import ROOT, chapters, repository
+from tools import chapter_format, editions
+from tools.chapter_format import (
+    BEGIN_HIDDEN,
+    BEGIN_SOLUTION,
+    END_HIDDEN,
+    END_SOLUTION,
+    MARKER,
+    EditionError,
+    lines_in,
+)
+from tools.common import ROOT, chapters, command_line, repository
 from tools.myst_markdown import Book
 
 GRADING = ROOT / "grading"
@@ -66,14 +74,7 @@ NBGRADER_CONFIG = GRADING / "nbgrader_config.py"
 OTTER_CONFIG = GRADING / "otter" / "assignment.yml"
 OTTER_REQUIREMENTS = GRADING / "otter" / "requirements.txt"
 
-BEGIN_SOLUTION, END_SOLUTION = "# BEGIN SOLUTION", "# END SOLUTION"
-BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
-ANY_SOLUTION_MARKER = re.compile(r"#+[ \t]*(BEGIN|END)[ \t]+SOLUTION\b")
-ANY_HIDDEN_MARKER = re.compile(r"#+[ \t]*(BEGIN|END)[ \t]+HIDDEN[ \t]+TESTS\b")
 GRADE_ID = re.compile(r"^ex(-[a-z0-9]+){3,}$")
-BADGE = editions.BADGE_RE
-COLAB_NOTE = re.compile(r"^\*The Colab edition of .*\*$")  # editions' note under the badge
-DIRECTIVE = re.compile(r"^\s*```+\s*\{(?P<name>[\w-]+)\}")
 # Names a test may use without taking them from the notebook: Python's builtins and the two
 # that IPython adds to them in a kernel.
 KNOWN_NAMES = frozenset(dir(builtins)) | {"display", "get_ipython"}
@@ -88,12 +89,8 @@ class GradingError(Exception):
 
 @dataclass(frozen=True)
 class Part:
-    """A cell that nbgrader's metadata marks.
-
-    ``kind`` is ``"answer"`` (a code cell the learner completes), ``"written"`` (a markdown
-    answer graded by hand) or ``"check"`` (a locked code cell that grades an answer);
-    ``index`` is the cell's position in the notebook.
-    """
+    """A cell that nbgrader's metadata marks: ``kind`` as :func:`chapter_format.kind` names
+    it, ``index`` its position in the notebook."""
 
     index: int
     grade_id: str
@@ -106,86 +103,54 @@ class Part:
         return self.grade_id.rsplit("-", 1)[0]
 
 
-def _kind(cell: nbformat.NotebookNode) -> str | None:
-    meta = cell.metadata.get("nbgrader", {})
-    if cell.cell_type == "code" and meta.get("solution") and not meta.get("grade"):
-        return "answer"
-    if cell.cell_type == "markdown" and meta.get("solution") and meta.get("grade"):
-        return "written"
-    if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
-        return "check" if meta.get("locked") else None
-    return None
-
-
 def split_check(source: str) -> tuple[str, str]:
     """(the visible part, the hidden part) of a check cell's code, markers left out."""
-    visible: list[str] = []
-    hidden: list[str] = []
-    inside = False
-    for line in source.split("\n"):
-        if line.strip() == BEGIN_HIDDEN:
-            inside = True
-        elif line.strip() == END_HIDDEN:
-            inside = False
-        else:
-            (hidden if inside else visible).append(line)
-    return "\n".join(visible).strip("\n"), "\n".join(hidden).strip("\n")
+    return lines_in(source, "").strip("\n"), lines_in(source, "hidden").strip("\n")
 
 
 def _check_markers(cell: nbformat.NotebookNode, kind: str | None, where: str) -> None:
-    """Raise GradingError if the cell's solution or hidden-test markers break the format."""
-    lines = cell.source.split("\n")
-    solution = [(n, line) for n, line in enumerate(lines, 1) if ANY_SOLUTION_MARKER.search(line)]
-    hidden = [(n, line) for n, line in enumerate(lines, 1) if ANY_HIDDEN_MARKER.search(line)]
-    for number, line in solution:
-        if line not in (BEGIN_SOLUTION, END_SOLUTION):
-            raise GradingError(
-                f"{where}, line {number}: {line.strip()!r} must read exactly "
-                f"{BEGIN_SOLUTION!r} or {END_SOLUTION!r}, with one '#' at the start of the line "
-                "(otter-grader reads no other form; put a whole def or loop inside the markers)"
-            )
+    """Raise GradingError if the cell's solution or hidden-test markers break the format:
+    otter-grader reads only the exact forms, at the start of a line."""
+    solution, hidden = [], []
+    for number, line in enumerate(cell.source.split("\n"), 1):
+        marker = MARKER.search(line)
+        if marker and marker[2] == "SOLUTION":
+            solution.append(line)
+            if line not in (BEGIN_SOLUTION, END_SOLUTION):
+                raise GradingError(
+                    f"{where}, line {number}: {line.strip()!r} must read exactly "
+                    f"{BEGIN_SOLUTION!r} or {END_SOLUTION!r}, with one '#' at the start of the "
+                    "line (otter-grader reads no other form; put a whole def or loop inside "
+                    "the markers)"
+                )
+        elif marker:
+            hidden.append(line)
+            if line not in (BEGIN_HIDDEN, END_HIDDEN):
+                raise GradingError(
+                    f"{where}, line {number}: {line.strip()!r} must read exactly "
+                    f"{BEGIN_HIDDEN!r} or {END_HIDDEN!r}, at the start of the line"
+                )
     if solution and kind != "answer":
         raise GradingError(
             f"{where}: solution markers in a cell that is not an answer; give the cell the "
             "nbgrader metadata of an answer (CONTRIBUTING.md, 'Add an exercise')"
         )
-    if kind == "answer":
-        found = [line for _, line in solution]
-        if not found or found != [BEGIN_SOLUTION, END_SOLUTION] * (len(found) // 2):
-            raise GradingError(
-                f"{where}: an answer cell needs its solution between {BEGIN_SOLUTION!r} and "
-                f"{END_SOLUTION!r} (in pairs, not nested)"
-            )
-    for number, line in hidden:
-        if line.strip() not in (BEGIN_HIDDEN, END_HIDDEN) or line != line.strip():
-            raise GradingError(
-                f"{where}, line {number}: {line.strip()!r} must read exactly {BEGIN_HIDDEN!r} "
-                f"or {END_HIDDEN!r}, at the start of the line"
-            )
+    if kind == "answer" and (
+        not solution or solution != [BEGIN_SOLUTION, END_SOLUTION] * (len(solution) // 2)
+    ):
+        raise GradingError(
+            f"{where}: an answer cell needs its solution between {BEGIN_SOLUTION!r} and "
+            f"{END_SOLUTION!r} (in pairs, not nested)"
+        )
     if hidden and kind != "check":
         raise GradingError(f"{where}: hidden tests belong in a check cell, not in this one")
-    if kind == "check":
-        found = [line for _, line in hidden]
-        points = cell.metadata["nbgrader"].get("points", 0)
-        if found != [BEGIN_HIDDEN, END_HIDDEN] and (found or points):
-            raise GradingError(
-                f"{where}: a check cell worth points needs one {BEGIN_HIDDEN!r} ... "
-                f"{END_HIDDEN!r} block that asserts the answer (the visible part only "
-                "reports, it never fails)"
-            )
-
-
-def split_answer(source: str) -> tuple[str, str]:
-    """(an answer cell's code outside the solution markers, the code between them)."""
-    kept: list[str] = []
-    removed: list[str] = []
-    inside = False
-    for line in source.split("\n"):
-        if line in (BEGIN_SOLUTION, END_SOLUTION):
-            inside = line == BEGIN_SOLUTION
-        else:
-            (removed if inside else kept).append(line)
-    return "\n".join(kept), "\n".join(removed)
+    points = cell.metadata.get("nbgrader", {}).get("points", 0)
+    if kind == "check" and hidden != [BEGIN_HIDDEN, END_HIDDEN] and (hidden or points):
+        raise GradingError(
+            f"{where}: a check cell worth points needs one {BEGIN_HIDDEN!r} ... "
+            f"{END_HIDDEN!r} block that asserts the answer (the visible part only "
+            "reports, it never fails)"
+        )
 
 
 def _bound(code: str) -> set[str]:
@@ -220,24 +185,33 @@ def _check_visible_names(nb: nbformat.NotebookNode, found: list[Part], name: str
                 )
             defined |= _bound(visible)
         else:
-            kept, removed = split_answer(cell.source)
-            defined |= _bound(kept)
-            solution_only |= _bound(removed)
+            defined |= _bound(lines_in(cell.source, ""))
+            solution_only |= _bound(lines_in(cell.source, "solution"))
 
 
 def parts(nb: nbformat.NotebookNode, name: str) -> list[Part]:
-    """The graded parts of the notebook ``name``, in cell order, checked against the format.
+    """The graded parts of the notebook ``name``, in cell order, checked against the format:
+    nbgrader's own metadata check (what ``generate_assignment`` runs), then this course's.
 
     Raises GradingError naming the cell and what to change.
     """
+    from nbgrader.nbgraderformat import MetadataValidator, ValidationError
+    from nbgrader.nbgraderformat.common import SchemaMismatchError
+
+    validator = MetadataValidator()
     found: list[Part] = []
-    seen: set[str] = set()
     for index, cell in enumerate(nb.cells):
         where = f"{name}, cell {index}"
-        meta = cell.metadata.get("nbgrader")
-        kind = _kind(cell) if meta else None
-        if meta:
-            grade_id = meta.get("grade_id", "")
+        kind = chapter_format.kind(cell)
+        if "nbgrader" in cell.metadata:
+            grade_id = cell.metadata.nbgrader.get("grade_id", "")
+            try:
+                validator.validate_cell(cell)
+            except (ValidationError, SchemaMismatchError) as error:
+                message = getattr(error, "message", str(error))
+                raise GradingError(
+                    f"{where} ({grade_id}): nbgrader's metadata: {message}"
+                ) from None
             if kind is None:
                 raise GradingError(
                     f"{where} ({grade_id or 'no grade_id'}): nbgrader metadata of an unknown "
@@ -249,56 +223,15 @@ def parts(nb: nbformat.NotebookNode, name: str) -> list[Part]:
                     f"{where}: grade_id {grade_id!r} must be the exercise's label and a part, "
                     "e.g. 'ex-architecture-conv2-answer' (lower case, digits and '-')"
                 )
-            if grade_id in seen:
-                raise GradingError(f"{where}: grade_id {grade_id!r} is used twice")
-            seen.add(grade_id)
-            if meta.get("schema_version") != 3:
-                raise GradingError(f"{where}: nbgrader metadata needs 'schema_version: 3'")
-            points = meta.get("points", 0) if kind != "answer" else 0
-            if not isinstance(points, (int, float)) or points < 0:
-                raise GradingError(f"{where}: points must be a number >= 0, not {points!r}")
+            points = cell.metadata.nbgrader.get("points", 0) if kind != "answer" else 0
             found.append(Part(index, grade_id, kind, points))
         _check_markers(cell, kind, where)
+    try:
+        validator.validate_nb(nb)  # grade_ids used twice
+    except ValidationError as error:
+        raise GradingError(f"{name}: nbgrader's metadata: {error.message}") from None
     _check_visible_names(nb, found, name)
     return found
-
-
-def check_solution_regions(nb: nbformat.NotebookNode, name: str) -> None:
-    """Raise GradingError if anything inside a ``{solution-start}`` ... ``{solution-end}``
-    dropdown of the chapter's MyST source is neither an nbgrader answer nor the directives.
-
-    Such text or code would reach the students: the graders clear only the answers they know.
-    """
-    inside: int | None = None
-    for index, cell in enumerate(nb.cells):
-        answer = "nbgrader" in cell.metadata
-        if cell.cell_type != "markdown":
-            if inside is not None and not answer:
-                raise GradingError(
-                    f"{name}, cell {index}: a code cell inside the solution that starts in cell "
-                    f"{inside} has no nbgrader metadata, so students would get it; mark it as an "
-                    "answer (CONTRIBUTING.md, 'Add an exercise') or move it after {solution-end}"
-                )
-            continue
-        lines = iter(cell.source.split("\n"))
-        for line in lines:
-            directive = DIRECTIVE.match(line)
-            if directive and directive["name"] in ("solution-start", "solution-end"):
-                if (directive["name"] == "solution-start") != (inside is None):
-                    raise GradingError(f"{name}, cell {index}: unpaired {{{directive['name']}}}")
-                inside = index if directive["name"] == "solution-start" else None
-                for option in lines:  # the directive's options, to its closing fence
-                    if option.strip().startswith("```"):
-                        break
-            elif inside is not None and line.strip() and not answer:
-                raise GradingError(
-                    f"{name}, cell {index}: text inside the solution that starts in cell "
-                    f"{inside} is not an nbgrader answer, so students would get it: "
-                    f"{line.strip()[:60]!r}; put it in the answer's markdown cell, or separate "
-                    "the directive from it with a '+++' cell break"
-                )
-    if inside is not None:
-        raise GradingError(f"{name}, cell {inside}: {{solution-start}} has no {{solution-end}}")
 
 
 # -- The notebook the graders start from --------------------------------------------------------
@@ -309,45 +242,23 @@ def _book(root: Path) -> Book:
     """The book whose chapters are being assigned, read once (titles, labels, numbers)."""
     try:
         return Book.load(root)
-    except editions.EditionError as error:
+    except EditionError as error:
         raise GradingError(str(error)) from None
 
 
 def source_notebook(chapter: Path) -> nbformat.NotebookNode:
-    """The chapter with its solutions, ready for a grader: the edition of
-    ``tools.editions.edition(chapter, solutions=True)`` without its Colab badge and the note
-    under it (they open the edition with the solutions), and without outputs.
-
-    The chapter's MyST source is checked first (:func:`check_solution_regions`, :func:`parts`).
-    """
+    """The chapter with its solutions, ready for a grader: its Colab edition with the
+    solutions (``tools.editions.edition``), without the badge that opens it, checked first
+    (:func:`parts`)."""
     chapter = Path(chapter)
     if chapter.suffix != ".md" or not chapter.is_file():
         raise GradingError(f"{chapter}: not a chapter's .md file; pass chapters/NN_name.md")
-    source = jupytext.read(chapter)
-    check_solution_regions(source, chapter.name)
-    parts(source, chapter.name)
+    parts(jupytext.read(chapter), chapter.name)
     try:
-        nb = editions.edition(chapter, solutions=True, book=_book(chapter.resolve().parents[1]))
-    except editions.EditionError as error:
+        book = _book(chapter.resolve().parents[1])
+        return editions.edition(chapter, solutions=True, book=book, with_badge=False)
+    except EditionError as error:
         raise GradingError(str(error)) from None
-    cells = []
-    for cell in nb.cells:
-        if cell.cell_type == "markdown" and BADGE.search(cell.source):
-            kept = [
-                line
-                for line in BADGE.sub("", cell.source).split("\n")
-                if not COLAB_NOTE.match(line)
-            ]
-            cell.source = "\n".join(kept).strip("\n")
-            cell.source = re.sub(r"\n{3,}", "\n\n", cell.source)
-            if not cell.source.strip():
-                continue
-        if cell.cell_type == "code":
-            cell.outputs = []
-            cell.execution_count = None
-        cells.append(cell)
-    nb.cells = cells
-    return nb
 
 
 def _summary(name: str, found: list[Part]) -> str:
@@ -616,13 +527,7 @@ def write_otter(chapter_files: list[Path], out: Path) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    doc = __doc__.split("\n\n")
-    parser = argparse.ArgumentParser(
-        prog="python -m tools.grading",
-        description=doc[0],
-        epilog="\n\n".join(doc[1:]),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = command_line(__doc__, "python -m tools.grading")
     tools = parser.add_subparsers(dest="tool", required=True)
     helps = {
         "nbgrader": "write an nbgrader course folder (OUT/nbgrader_config.py, OUT/source/...)",

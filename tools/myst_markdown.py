@@ -18,8 +18,8 @@ understands. :class:`Converter` rewrites one markdown cell at a time:
   become bullet lists, and targets and ``%`` comments go;
 * exercises become headings "Exercise 4.1" (numbered as in the book: chapter number from
   ``_toc.yml``, then the exercise's rank in the chapter) and solutions "Solution to Exercise
-  4.1"; with ``solutions=False`` the gated solutions' prose is left out (the nbgrader
-  preprocessors of ``tools.editions`` take care of the cells).
+  4.1"; with ``solutions=False`` the solutions' headings are left out (nbgrader clears the
+  rest).
 
 Why not a converter of its own, or regular expressions: the text is parsed by myst-parser's
 own markdown-it set-up, with the extensions the book enables, so that what counts as a role,
@@ -53,6 +53,7 @@ import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from tools.chapter_format import EditionError
 from tools.common import book_config, toc_files
 
 __all__ = ["Book", "Converter", "EditionError", "find_myst", "markdown_parser"]
@@ -139,10 +140,6 @@ MYST_TOKENS = {
     "colon_fence",
     "front_matter",
 }
-
-
-class EditionError(Exception):
-    """A chapter that cannot be turned into an edition; the message says where and why."""
 
 
 # -- Parsing ---------------------------------------------------------------------------------------
@@ -492,9 +489,7 @@ class _State:
 class Converter:
     """Converts the markdown cells of one chapter, in order, into plain markdown.
 
-    ``solutions=False`` leaves out the prose of gated solutions in cells that carry no
-    nbgrader metadata (nbgrader's preprocessors deal with the others) and the headings of
-    solutions.
+    ``solutions=False`` leaves out the headings of the solutions (nbgrader clears the rest).
     """
 
     def __init__(self, book: Book, page: str, glue: dict[str, Glued], *, solutions: bool) -> None:
@@ -506,17 +501,14 @@ class Converter:
         self.state = _State()
         self.chapter = book.numbers.get(page)
         self.run_marked = False  # a value of the book's run was quoted in this cell
+        self.wrote_in_solution = False  # this cell had something inside a gated solution
 
     # public
 
-    def cell(self, source: str, where: str, nbgrader: bool = False) -> str:
-        """The plain markdown of one markdown cell ('' when nothing is left of it).
-
-        ``nbgrader`` says the cell carries nbgrader "solution" metadata (a manually graded
-        answer): it is kept whole, nbgrader replaces it in the student edition.
-        """
-        self.run_marked = False
-        text = self._blocks(source, where, keep_solution=nbgrader)
+    def cell(self, source: str, where: str) -> str:
+        """The plain markdown of one markdown cell ('' when nothing is left of it)."""
+        self.run_marked = self.wrote_in_solution = False
+        text = self._blocks(source, where)
         text = "\n".join(_collapse_blank(text.split("\n"))).strip("\n")
         if self.run_marked and text:
             text = f"{text}\n\n{RUN_NOTE}"
@@ -535,7 +527,7 @@ class Converter:
 
     # blocks
 
-    def _blocks(self, source: str, where: str, keep_solution: bool) -> str:
+    def _blocks(self, source: str, where: str) -> str:
         lines = source.split("\n")
         tokens = self.parser.parse(source)
         out: list[str] = []
@@ -561,10 +553,8 @@ class Converter:
             gap = lines[cursor:start]
             info = token.info.strip() if token.type in ("fence", "colon_fence") else ""
             structural = re.match(r"\{(exercise|solution)", info) is not None
-            if self._dropping(keep_solution) and not structural:
-                converted = None  # the student edition leaves a solution's prose out
-            else:
-                converted = self._block(block, lines[start:stop], here)
+            self.wrote_in_solution |= self.in_solution and not structural
+            converted = self._block(block, lines[start:stop], here)
             if converted is not None:
                 out += gap
                 out.append(converted)
@@ -574,13 +564,7 @@ class Converter:
                     block_lines.pop()
             cursor = stop
             index = end + 1
-        if not self._dropping(keep_solution):
-            out += lines[cursor:]
-        return "\n".join(out)
-
-    def _dropping(self, keep_solution: bool) -> bool:
-        """Whether the prose read now is a solution's that this edition leaves out."""
-        return self.in_solution and not self.solutions and not keep_solution
+        return "\n".join(out + lines[cursor:])
 
     def _block(self, block: list[Token], lines: list[str], where: str) -> str | None:
         """One top-level block as plain markdown, or None if it goes."""
@@ -889,7 +873,7 @@ class Converter:
     def _nested(self, body: str, where: str) -> str:
         """Markdown inside a directive, converted the same way."""
         marked = self.run_marked
-        text = self._blocks(body, where + " (inside a directive)", keep_solution=True)
+        text = self._blocks(body, where + " (inside a directive)")
         self.run_marked = self.run_marked or marked
         return "\n".join(_collapse_blank(text.split("\n"))).strip("\n")
 
