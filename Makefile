@@ -22,10 +22,10 @@ editions student: setup
 	.venv/bin/python -m tools.editions
 
 ## Run every Colab-edition notebook top to bottom in Colab's own package set (Python 3.13 and
-## the versions pinned in colab/runtime.txt, in .colab-venv/), training capped at one epoch;
-## fails on an error, on a warning from Keras, TensorFlow or lenet_utils, and if installing
-## the helper as the set-up cell does changes anything but lenet-utils. Run before a release
-## (the release workflow runs it). Downloads TensorFlow for Python 3.13 the first time.
+## the versions pinned in colab/runtime.txt, in .colab-venv/, made by uv), training capped at
+## one epoch; fails on an error, on a warning from Keras, TensorFlow or lenet_utils, and if
+## installing the helper as the set-up cell does changes anything but lenet-utils. Run before
+## a release (the release workflow runs it). Downloads TensorFlow for Python 3.13 the first time.
 colab-check: setup
 	.venv/bin/python -m tools.colab_check
 

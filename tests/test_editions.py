@@ -564,12 +564,25 @@ def test_update_runtime_follows_colabs_freeze(tmp_path: Path):
     assert runtime.read_text() == "# python: 3.13\nkeras==3.14.0\nnumpy==2.1.3\nnamex==0.1.0\n"
 
 
+def test_uv_makes_the_environment(monkeypatch, tmp_path: Path):
+    calls = []
+    monkeypatch.setattr(colab_check, "_uv", lambda *args: calls.append(args) or "")
+    monkeypatch.delenv("COLAB_PYTHON", raising=False)
+    venv = colab_check.make_venv(tmp_path / "venv")
+    python = str(venv / "bin" / "python")
+    assert calls == [
+        ("venv", "--allow-existing", "--python", "3.13", str(venv)),
+        ("pip", "sync", "--python", python, str(colab_check.RUNTIME)),
+    ]
+    monkeypatch.setenv("COLAB_PYTHON", "/opt/python3.13")
+    colab_check.make_venv(tmp_path / "venv", rebuild=True)
+    assert calls[2][:4] == ("venv", "--clear", "--python", "/opt/python3.13")
+
+
 def test_no_python_313_is_explained(monkeypatch, tmp_path: Path):
     monkeypatch.setenv("COLAB_PYTHON", str(tmp_path / "nothing"))
-    monkeypatch.setenv("PYENV_ROOT", str(tmp_path))
-    monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(colab_check.CheckError, match=r"pyenv install 3\.13.*COLAB_PYTHON="):
-        colab_check.find_python("3.13")
+    with pytest.raises(colab_check.CheckError, match=r"(?s)uv python install 3\.13.*COLAB_PYTHON="):
+        colab_check.make_venv(tmp_path / "venv")
 
 
 def test_only_lenet_utils_may_change_in_the_freeze():

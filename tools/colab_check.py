@@ -4,34 +4,24 @@
     python -m tools.colab_check colab/05_sequential.ipynb
     python -m tools.colab_check --update-runtime pip-freeze.gpu.txt   # follow Colab
 
-Colab runs Python 3.13 with TensorFlow 2.20 and Keras 3.13, older than what ``.venv`` holds.
-This command rebuilds that runtime and runs the notebooks there, as a learner's "Run all"
-would:
+1. uv makes ``.colab-venv/`` with Colab's Python and exactly the packages of
+   ``colab/runtime.txt`` (``uv venv``, ``uv pip sync``); a Python other than the one uv finds
+   can be named with ``COLAB_PYTHON=/path/to/python3.13``.
+2. The helper is installed by the set-up cell's own code (this checkout in place of the release
+   tag); ``pip freeze`` before and after may differ in ``lenet-utils`` only.
+3. Each notebook runs top to bottom in a fresh kernel there, in an empty folder, with training
+   capped (``--max-epochs``, default 1). It fails on an error, on a Python warning raised from
+   Keras, TensorFlow or ``lenet_utils`` (unless :data:`KNOWN`), and on a deprecation that
+   TensorFlow logs.
 
-1. a virtual environment, ``.colab-venv/``, with Python 3.13 (``$COLAB_PYTHON``, else
-   pyenv's newest 3.13, else ``python3.13`` on the PATH) and exactly the packages of
-   ``colab/runtime.txt``, the one file that pins Colab's versions (``pip install --no-deps``);
-   it is reused while that file and the Python are unchanged;
-2. ``pip freeze --all``, then the helper installed the way the notebooks' set-up cell installs
-   it (the cell's own code, run in that Python, with this checkout in place of the git URL
-   of the release tag), then ``pip freeze --all`` again: nothing but ``lenet-utils`` may
-   have changed (the set-up cell must leave Colab's TensorFlow, Keras and NumPy alone);
-3. every notebook executed top to bottom in a fresh kernel of that environment, in an empty
-   folder (as Colab's ``/content``), with ``LENET_MAX_EPOCHS=1`` (``--max-epochs``): it fails
-   on any error, and on any Python warning raised from Keras, TensorFlow or ``lenet_utils``
-   (found by a ``warnings.showwarning`` hook that looks at the code that called ``warn``,
-   whatever the stack level it names) and any deprecation that TensorFlow logs.
-
-It prints each notebook's time and what it found, and writes the same as JSON to
-``artifacts/colab-check.json``. It downloads TensorFlow for Python 3.13 (about 600 MB) the first
-time. Exit status: 0 when everything passed, 1 when a notebook failed or the freeze changed,
-2 when the environment could not be made (no Python 3.13, say).
+The report is printed and written to ``artifacts/colab-check.json``. The first run downloads
+TensorFlow for Python 3.13 (about 600 MB). Exit status: 0 when everything passed, 1 when a
+notebook failed or the freeze changed, 2 when the environment could not be made.
 """
 
 from __future__ import annotations
 
 import difflib
-import hashlib
 import inspect
 import json
 import os
@@ -52,7 +42,6 @@ from tools.common import chapters as toc_chapters
 RUNTIME = ROOT / "colab" / "runtime.txt"
 VENV = ROOT / ".colab-venv"
 REPORT = ROOT / "artifacts" / "colab-check.json"
-STAMP = ".colab-check-stamp"
 KERNEL_NAME = "colab-check"
 WARNINGS_VAR = "COLAB_CHECK_WARNINGS"
 WATCHED = ("keras", "tensorflow", "lenet_utils", "tf_keras")
@@ -228,69 +217,22 @@ def update_runtime(freeze: Path, path: Path = RUNTIME) -> list[str]:
     return changes
 
 
-# -- Python 3.13 and the virtual environment -------------------------------------------------------
+# -- The environment --------------------------------------------------------------------------
 
 
-def _version_of(python: str) -> str:
-    try:
-        out = subprocess.run(
-            [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return ""
-    return out.stdout.strip() if out.returncode == 0 else ""
-
-
-def find_python(version: str) -> str:
-    """A Python of ``version`` (e.g. "3.13"), or :class:`CheckError` saying how to get one."""
-    candidates = []
-    if os.environ.get("COLAB_PYTHON"):
-        candidates.append(os.environ["COLAB_PYTHON"])
-    pyenv = shutil.which("pyenv")
-    if pyenv:
-        out = subprocess.run(
-            [pyenv, "which", f"python{version}"], capture_output=True, text=True, check=False
-        )
-        candidates += out.stdout.split()
-    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
-    found = sorted(
-        root.glob(f"{version}.*/bin/python{version}"),
-        key=lambda p: [int(n) for n in re.findall(r"\d+", p.parts[-3])],
-        reverse=True,
-    )
-    candidates += [str(p) for p in found]
-    if shutil.which(f"python{version}"):
-        candidates.append(str(shutil.which(f"python{version}")))
-    for candidate in candidates:
-        if _version_of(candidate) == version:
-            return candidate
-    raise CheckError(
-        f"make colab-check needs Python {version}, the version Colab runs, and found none "
-        f"(looked at $COLAB_PYTHON, pyenv and python{version} on the PATH). Install it with "
-        f"`pyenv install {version}` (or `uv python install {version}`, or your system's "
-        f"python{version} package), or name one: COLAB_PYTHON=/path/to/python{version} "
-        "make colab-check"
-    )
-
-
-def _pip(venv: Path, *args: str, quiet: bool = True) -> subprocess.CompletedProcess:
-    command = [str(venv / "bin" / "python"), "-m", "pip", *args]
-    if quiet:
-        command.insert(4, "--quiet")
-    result = subprocess.run(command, capture_output=True, text=True)
+def _uv(*args: str) -> str:
+    """Run uv (installed with the test extra); its output, or CheckError with its message."""
+    result = subprocess.run([sys.executable, "-m", "uv", *args], capture_output=True, text=True)
     if result.returncode != 0:
-        raise CheckError(
-            f"{' '.join(command)} failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
-        )
-    return result
+        missing = "No module named uv" in result.stderr
+        hint = " (uv comes with the test extra: make setup)" if missing else ""
+        raise CheckError(f"uv {' '.join(args)} failed{hint}:\n{result.stderr[-3000:]}")
+    return result.stdout
 
 
 def freeze(venv: Path) -> dict[str, str]:
-    """{normalized name: line} of ``pip freeze --all`` in ``venv``."""
-    out = _pip(venv, "freeze", "--all", quiet=False).stdout
+    """{normalized name: line} of ``uv pip freeze`` in ``venv``."""
+    out = _uv("pip", "freeze", "--python", str(venv / "bin" / "python"))
     lines = [line.strip() for line in out.splitlines() if line.strip()]
     return {_normal(re.split(r"[=@ ]", line, maxsplit=1)[0]): line for line in lines}
 
@@ -298,35 +240,18 @@ def freeze(venv: Path) -> dict[str, str]:
 def make_venv(venv: Path = VENV, runtime: Path = RUNTIME, rebuild: bool = False) -> Path:
     """``venv`` with Colab's Python and exactly the packages of ``runtime``, no helper."""
     version, pins = read_runtime(runtime)
-    python = find_python(version)
-    stamp = hashlib.sha256(runtime.read_bytes() + python.encode()).hexdigest()
-    stamp_file = venv / STAMP
-    if not rebuild and stamp_file.exists() and stamp_file.read_text() == stamp:
-        current = freeze(venv)
-        if "lenet-utils" in current:  # left by the last check
-            _pip(venv, "uninstall", "--yes", "lenet-utils")
-            current = freeze(venv)
-        if _same(current, pins):
-            print(f"colab-check: reusing {venv.name} (Python {version}, {len(pins)} packages)")
-            return venv
-    if venv.exists():
-        shutil.rmtree(venv)
-    print(f"colab-check: creating {venv.name} with {python} and {len(pins)} pinned packages")
-    subprocess.run([python, "-m", "venv", str(venv)], check=True)
-    if "pip" in pins:
-        _pip(venv, "install", pins["pip"])
-    _pip(venv, "install", "--no-deps", "-r", str(runtime))
-    stamp_file.write_text(stamp)
+    python = os.environ.get("COLAB_PYTHON") or version
+    try:
+        _uv("venv", "--clear" if rebuild else "--allow-existing", "--python", python, str(venv))
+    except CheckError as error:
+        raise CheckError(
+            f"{error}\nmake colab-check needs Python {version}, the version Colab runs: install "
+            f"it (`uv python install {version}`, `pyenv install {version}`) or name one with "
+            f"COLAB_PYTHON=/path/to/python{version}"
+        ) from None
+    _uv("pip", "sync", "--python", str(venv / "bin" / "python"), str(runtime))
+    print(f"colab-check: {venv.name}: Python {version}, the {len(pins)} packages of {runtime.name}")
     return venv
-
-
-def _same(current: dict[str, str], pins: dict[str, str]) -> bool:
-    def version(line: str) -> str:
-        return line.split("==", 1)[1] if "==" in line else line
-
-    return current.keys() == pins.keys() and all(
-        version(current[k]) == version(pins[k]) for k in pins
-    )
 
 
 # -- The helper, installed as the set-up cell installs it -----------------------------------------
