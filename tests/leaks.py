@@ -1,5 +1,6 @@
 """What of a notebook's solutions survives in the notebook handed out (student edition,
-nbgrader release, otter student notebook): the tests of the editions and of the graders."""
+nbgrader release, otter student notebook): the tests of the editions and of the graders.
+Our own, as neither grader checks what it handed out."""
 
 from __future__ import annotations
 

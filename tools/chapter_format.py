@@ -43,7 +43,8 @@ class EditionError(Exception):
 
 def regions(source: str) -> list[tuple[str, str]]:
     """Each line of a cell's code with where it stands: ``"marker"``, ``"solution"``,
-    ``"hidden"`` or ``""`` (outside the markers). An unclosed region runs to the end."""
+    ``"hidden"`` or ``""`` (outside the markers). An unclosed region runs to the end.
+    (nbgrader's preprocessors clear regions but do not say where they are.)"""
     found, inside = [], ""
     for line in source.split("\n"):
         marker = MARKER.match(line.strip())

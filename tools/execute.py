@@ -28,17 +28,11 @@ from tools.common import chapters, machine
 
 def drop_tensorflow_log(nb: nbformat.NotebookNode) -> None:
     """Remove TensorFlow's C++ log lines from the stderr outputs of ``nb`` (in place)."""
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        kept = []
-        for output in cell.get("outputs", []):
+    for cell in (c for c in nb.cells if c.cell_type == "code"):
+        for output in cell.outputs:
             if output.get("output_type") == "stream" and output.get("name") == "stderr":
                 output["text"] = TENSORFLOW_CPP_LOG.sub("", output["text"])
-                if not output["text"]:
-                    continue
-            kept.append(output)
-        cell["outputs"] = kept
+        cell.outputs = [o for o in cell.outputs if o.get("name") != "stderr" or o["text"]]
 
 
 def execute(md: Path, timeout: int = 3600) -> float:

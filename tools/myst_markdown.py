@@ -4,7 +4,8 @@ It converts what the chapters use, and nothing else: the roles ``{glue:text}``, 
 ``{ref}``, ``{cite:p}`` and ``{cite:t}``, the directives ``{tip}``, ``{exercise-start}``,
 ``{exercise-end}``, ``{solution-start}`` and ``{solution-end}``, and ``(label)=`` targets.
 Anything else MyST-only stops it with an :class:`EditionError` naming the chapter, the cell and
-the construct. ARCHITECTURE.md says why it parses with myst-parser's own parser.
+the construct. Our own because no tool converts MyST with myst-nb's glue and gated exercises
+to a notebook (ARCHITECTURE.md); it parses with myst-parser's own parser.
 """
 
 from __future__ import annotations
@@ -82,18 +83,9 @@ def walk(tokens: list[Token]) -> Iterator[Token]:
             yield from walk(token.children)
 
 
-@dataclass
-class Directive:
-    """A fenced MyST directive: its name, arguments, options and body."""
-
-    name: str
-    arguments: list[str]
-    options: dict[str, Any]
-    body: str
-
-
-def parse_directive(token: Token, where: str) -> Directive:
-    """Read a ``{name}`` fence with myst-parser, using the directive's own class."""
+def parse_directive(token: Token, where: str) -> tuple[str, Any]:
+    """(name, arguments, options and body) of a ``{name}`` fence, read by myst-parser with the
+    directive's own class."""
     from myst_parser.parsers.directives import parse_directive_text
 
     match = re.fullmatch(r"\{([^}\s]+)\}\s*(.*)", token.info.strip(), flags=re.DOTALL)
@@ -116,10 +108,7 @@ def parse_directive(token: Token, where: str) -> Directive:
         )
     except Exception as error:  # docutils' MarkupError and friends
         raise EditionError(f"{where}: {{{name}}} directive: {error}") from None
-    return Directive(name, result.arguments, result.options, "\n".join(result.body))
-
-
-# -- The book: pages, titles, labels, references --------------------------------------------
+    return name, result
 
 
 @dataclass
@@ -190,7 +179,7 @@ class Book:
             elif token.type == "fence" and token.info.strip().startswith("{exercise-start}"):
                 exercises += 1
                 title = f"Exercise {chapter}.{exercises}" if chapter else f"Exercise {exercises}"
-                label = str(parse_directive(token, page).options.get("label") or "")
+                label = str(parse_directive(token, page)[1].options.get("label") or "")
                 if label:
                     self.labels[label] = Target(page, label, title)
             for label in pending:
@@ -232,6 +221,7 @@ def _latex_to_text(text: str) -> str:
 
 
 def _read_bib(root: Path) -> dict[str, tuple[str, str]]:
+    # sphinxcontrib-bibtex formats citations only inside a Sphinx build: pybtex reads the file
     from pybtex.database import parse_file
 
     entries: dict[str, tuple[str, str]] = {}
@@ -262,9 +252,6 @@ def plain_text(inline: Token) -> str:
     return "".join(parts).strip()
 
 
-# -- The values the book's run glued ----------------------------------------------------------
-
-
 @dataclass
 class Glued:
     """A value glued in the book's run: its text/plain and whether a rerun reproduces it."""
@@ -279,18 +266,13 @@ def glue_values(ipynb: Path) -> dict[str, Glued]:
 
     from myst_nb.ext.glue import extract_glue_data_cell
 
-    execute = f"python -m tools.execute {ipynb.with_suffix('.md')}"
-    if not ipynb.exists():
-        raise EditionError(
-            f"{ipynb}: not found; the editions quote the book's run, so execute the chapter "
-            f"first ({execute})"
-        )
     try:
         executed = nbformat.read(ipynb, as_version=4)
-    except Exception as error:  # not JSON, not a notebook
+    except Exception as error:  # missing, not JSON, not a notebook
+        problem = f"cannot read it ({type(error).__name__})" if ipynb.exists() else "not found"
         raise EditionError(
-            f"{ipynb}: cannot read it as a notebook ({type(error).__name__}); execute the "
-            f"chapter again ({execute})"
+            f"{ipynb}: {problem}; the editions quote the book's run, so execute the chapter "
+            f"first (python -m tools.execute {ipynb.with_suffix('.md')})"
         ) from None
     values: dict[str, Glued] = {}
     for cell in executed.cells:
@@ -299,9 +281,6 @@ def glue_values(ipynb: Path) -> dict[str, Glued]:
             for key, output in extract_glue_data_cell(copy.deepcopy(cell)):
                 values[key] = Glued(output.get("data", {}).get("text/plain", ""), deterministic)
     return values
-
-
-# -- Converting a chapter's markdown, cell by cell --------------------------------------------
 
 
 @dataclass
@@ -341,7 +320,7 @@ class Converter:
     def cell(self, source: str, where: str) -> str:
         """The plain markdown of one markdown cell ('' when nothing is left of it)."""
         self.run_marked = self.wrote_in_solution = False
-        text = "\n".join(_collapse_blank(self._blocks(source, where).split("\n"))).strip("\n")
+        text = _collapse_blank(self._blocks(source, where))
         if self.run_marked and text:
             text = f"{text}\n\n{RUN_NOTE}"
         return text
@@ -522,8 +501,8 @@ class Converter:
         return page
 
     def _directive(self, token: Token, where: str) -> str | None:
-        directive = parse_directive(token, where)
-        name, state = directive.name, self.state
+        name, directive = parse_directive(token, where)
+        state = self.state
         if name == "exercise-start":
             if state.exercise_open or state.solution is not None:
                 raise EditionError(f"{where}: an exercise starts inside another or a solution")
@@ -559,7 +538,7 @@ class Converter:
                 raise EditionError(f"{where}: solution-end without solution-start")
             state.solution = state.exercise = None
             return None
-        body = self._nested(directive.body, where)  # {tip}
+        body = self._nested("\n".join(directive.body), where)  # {tip}
         return "\n".join(["> **Tip**", ">"] + [f"> {line}".rstrip() for line in body.split("\n")])
 
     def _nested(self, body: str, where: str) -> str:
@@ -567,7 +546,7 @@ class Converter:
         marked = self.run_marked
         text = self._blocks(body, where + " (inside a directive)")
         self.run_marked = self.run_marked or marked
-        return "\n".join(_collapse_blank(text.split("\n"))).strip("\n")
+        return _collapse_blank(text)
 
 
 def _explicit(content: str) -> tuple[str | None, str]:
@@ -578,11 +557,10 @@ def _explicit(content: str) -> tuple[str | None, str]:
     return None, content.strip()
 
 
-def _collapse_blank(lines: list[str]) -> list[str]:
-    """At most one blank line in a row (blocks that went leave gaps)."""
+def _collapse_blank(text: str) -> str:
+    """At most one blank line in a row (blocks that went leave gaps), none at the ends."""
     out: list[str] = []
-    for line in lines:
-        if not line.strip() and out and not out[-1].strip():
-            continue
-        out.append(line)
-    return out
+    for line in text.split("\n"):
+        if line.strip() or not out or out[-1].strip():
+            out.append(line)
+    return "\n".join(out).strip("\n")
