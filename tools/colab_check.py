@@ -21,7 +21,6 @@ notebook failed or the freeze changed, 2 when the environment could not be made.
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import json
 import os
@@ -43,45 +42,46 @@ RUNTIME = ROOT / "colab" / "runtime.txt"
 VENV = ROOT / ".colab-venv"
 REPORT = ROOT / "artifacts" / "colab-check.json"
 KERNEL_NAME = "colab-check"
-WARNINGS_VAR = "COLAB_CHECK_WARNINGS"
+WARNINGS_VAR = "COLAB_CHECK_WARNINGS"  # named in _watch_warnings too
 WATCHED = ("keras", "tensorflow", "lenet_utils", "tf_keras")
 """Packages whose warnings fail the check (top-level module names)."""
 
-# Installed in the kernel before the notebook's first cell, never shown to a learner: every
-# warning goes through (the "always" action: a DeprecationWarning that Python hides by
-# default too), and each one is shown and recorded once per place and caller, with the
-# module of the code that called warnings.warn, its callers and the file the warning names.
-WARNINGS_HOOK = f"""\
-import json as _cc_json, os as _cc_os, sys as _cc_sys, warnings as _cc_warnings
 
-def _cc_install(path=_cc_os.environ["{WARNINGS_VAR}"]):
-    show, seen = _cc_warnings.showwarning, set()
+def _watch_warnings() -> None:
+    """Let every warning through (also the DeprecationWarnings Python hides) and record each
+    once per place and caller in ``$COLAB_CHECK_WARNINGS``, with the module of the code that
+    called ``warnings.warn`` and its callers: no tool tells the package a warning comes from
+    from the one that caused it. Run (as :data:`WARNINGS_HOOK`) in the kernel before a
+    notebook, never shown to a learner."""
+    import json
+    import os
+    import sys
+    import warnings
+
+    path, show, seen = os.environ["COLAB_CHECK_WARNINGS"], warnings.showwarning, set()
 
     def showwarning(message, category, filename, lineno, file=None, line=None):
-        frame, chain = _cc_sys._getframe(1), []
+        frame, chain = sys._getframe(1), []
         while frame is not None and len(chain) < 40:
             module = frame.f_globals.get("__name__", "") or ""
             if module not in ("warnings", "_py_warnings"):
                 chain.append(module)
             frame = frame.f_back
         key = (category.__name__, str(message), str(filename), lineno, tuple(chain[:8]))
-        if key in seen:
-            return
-        seen.add(key)
-        with open(path, "a") as out:
-            out.write(_cc_json.dumps({{
-                "category": category.__name__, "message": str(message)[:500],
-                "filename": str(filename), "lineno": lineno,
-                "origin": chain[0] if chain else "", "callers": chain[1:12],
-            }}) + "\\n")
-        show(message, category, filename, lineno, file, line)
+        if key not in seen:
+            seen.add(key)
+            origin, callers = (chain[0] if chain else ""), chain[1:12]
+            record = {"category": category.__name__, "message": str(message)[:500]}
+            record |= {"filename": str(filename), "lineno": lineno, "origin": origin}
+            with open(path, "a") as out:
+                out.write(json.dumps(record | {"callers": callers}) + "\n")
+            show(message, category, filename, lineno, file, line)
 
-    _cc_warnings.showwarning = showwarning
-    _cc_warnings.simplefilter("always")
+    warnings.showwarning = showwarning
+    warnings.simplefilter("always")
 
-_cc_install()
-del _cc_install
-"""
+
+WARNINGS_HOOK = f"{inspect.getsource(_watch_warnings)}\n_watch_warnings()\ndel _watch_warnings"
 
 
 def cap_fit() -> None:
@@ -116,7 +116,7 @@ class Known:
     category: str
     message: str
     origin: str
-    via: str
+    via: tuple[str, ...]
     why: str
 
     def matches(self, warning: dict) -> bool:
@@ -124,7 +124,7 @@ class Known:
             warning.get("category") == self.category
             and re.search(self.message, warning.get("message", "")) is not None
             and warning.get("origin", "") == self.origin
-            and self.via in warning.get("callers", [])
+            and any(caller in self.via for caller in warning.get("callers", []))
         )
 
 
@@ -133,26 +133,14 @@ KNOWN = (
         category="DeprecationWarning",
         message=r"^__array__ implementation doesn't accept a copy keyword",
         origin="keras.src.backend.tensorflow.core",
-        via="keras.src.utils.python_utils",
+        via=("keras.src.utils.python_utils", "keras.src.saving.saving_lib"),
         why=(
-            "every fit() and evaluate(): Keras turns the metrics into Python numbers with "
-            "np.array(tensor) (pythonify_logs), and TensorFlow's tensors' __array__ takes no "
-            "copy= argument, which NumPy 2 asks for. Seen with Colab's TensorFlow 2.20.0, "
-            "Keras 3.13.2 and NumPy 2.1.3 (TensorFlow 2.21 and Keras 3.15 still have that "
-            "code). Python shows a learner nothing: it hides a DeprecationWarning that is "
-            "not raised in __main__"
-        ),
-    ),
-    Known(
-        category="DeprecationWarning",
-        message=r"^__array__ implementation doesn't accept a copy keyword",
-        origin="keras.src.backend.tensorflow.core",
-        via="keras.src.saving.saving_lib",
-        why=(
-            "every save of weights, also by keras.callbacks.BackupAndRestore (chapter 5's "
-            "checkpoints): Keras' saving turns each variable into a NumPy array the same way, "
-            "with the same TensorFlow tensors; seen with Colab's TensorFlow 2.20.0, Keras "
-            "3.13.2 and NumPy 2.1.3"
+            "Keras turns TensorFlow tensors into NumPy arrays with np.array(tensor), in every "
+            "fit() and evaluate() (pythonify_logs) and every save of weights (saving_lib, also "
+            "by chapter 5's BackupAndRestore), and TensorFlow's __array__ takes no copy=, which "
+            "NumPy 2 asks for. Seen with Colab's TensorFlow 2.20.0, Keras 3.13.2 and NumPy "
+            "2.1.3 (TensorFlow 2.21 and Keras 3.15 still have that code). Python shows a "
+            "learner nothing: it hides a DeprecationWarning not raised in __main__"
         ),
     ),
 )
@@ -161,9 +149,6 @@ KNOWN = (
 
 class CheckError(Exception):
     """The environment could not be made; the message says why and what to do."""
-
-
-# -- The runtime file ----------------------------------------------------------------------------
 
 
 def _normal(name: str) -> str:
@@ -191,33 +176,20 @@ def read_runtime(path: Path = RUNTIME) -> tuple[str, dict[str, str]]:
 
 def update_runtime(freeze: Path, path: Path = RUNTIME) -> list[str]:
     """Rewrite ``path``'s versions to those of Colab's ``pip-freeze`` file; return the changes."""
-    colab = {}
-    for line in freeze.read_text().splitlines():
-        match = re.match(r"([A-Za-z0-9_.-]+)==(\S+)", line.strip())
-        if match:
-            colab[_normal(match.group(1))] = (match.group(1), match.group(2))
+    pin = r"([A-Za-z0-9_.-]+)==(\S+)"
+    lines = freeze.read_text().splitlines()
+    colab = {_normal(m[1]): m[2] for line in lines if (m := re.match(pin, line.strip()))}
     changes, out = [], []
     for line in path.read_text().splitlines():
-        match = re.match(r"([A-Za-z0-9_.-]+)==(\S+)$", line.strip())
-        if not match:
-            out.append(line)
-            continue
-        key = _normal(match.group(1))
-        if key not in colab:
-            changes.append(
-                f"{match.group(1)}: not in Colab's list any more (kept at {match.group(2)})"
-            )
-            out.append(line)
-        elif colab[key][1] != match.group(2):
-            changes.append(f"{match.group(1)}: {match.group(2)} -> {colab[key][1]}")
-            out.append(f"{match.group(1)}=={colab[key][1]}")
-        else:
-            out.append(line)
+        m = re.fullmatch(pin, line.strip())
+        if m and _normal(m[1]) not in colab:
+            changes.append(f"{m[1]}: not in Colab's list any more (kept at {m[2]})")
+        elif m and colab[_normal(m[1])] != m[2]:
+            changes.append(f"{m[1]}: {m[2]} -> {colab[_normal(m[1])]}")
+            line = f"{m[1]}=={colab[_normal(m[1])]}"
+        out.append(line)
     path.write_text("\n".join(out) + "\n")
     return changes
-
-
-# -- The environment --------------------------------------------------------------------------
 
 
 def _uv(*args: str) -> str:
@@ -254,11 +226,9 @@ def make_venv(venv: Path = VENV, runtime: Path = RUNTIME, rebuild: bool = False)
     return venv
 
 
-# -- The helper, installed as the set-up cell installs it -----------------------------------------
-
-
 def _checkout_copy(destination: Path) -> Path:
-    """The files of this checkout that git would commit (tracked or not ignored)."""
+    """The files of this checkout that git would commit (tracked or not ignored): pip would
+    build inside the checkout itself and leave ``build/`` there."""
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         cwd=ROOT,
@@ -287,15 +257,10 @@ def install_helper(venv: Path) -> list[str]:
         )
         if result.returncode != 0:
             raise CheckError(f"the set-up cell failed:\n{result.stdout}{result.stderr}")
-    after = freeze(venv)
-    diff = [
-        line
-        for line in difflib.unified_diff(
-            sorted(before.values()), sorted(after.values()), "before", "after", lineterm="", n=0
-        )
-        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    before, after = set(before.values()), set(freeze(venv).values())
+    return [f"-{line}" for line in sorted(before - after)] + [
+        f"+{line}" for line in sorted(after - before)
     ]
-    return diff
 
 
 def freeze_problems(diff: list[str]) -> list[str]:
@@ -305,9 +270,6 @@ def freeze_problems(diff: list[str]) -> list[str]:
     if not ok:
         problems.append("lenet-utils was not installed")
     return problems
-
-
-# -- Running the notebooks -------------------------------------------------------------------------
 
 
 @dataclass
@@ -406,23 +368,18 @@ def run_notebook(notebook: Path, venv: Path, max_epochs: int | None, timeout: in
 
 
 def _describe(run: Run) -> str:
-    status = "ok" if run.ok else "FAILED"
-    lines = [f"{run.notebook}: {status} in {run.seconds:.0f} s"]
+    lines = [f"{run.notebook}: {'ok' if run.ok else 'FAILED'} in {run.seconds:.0f} s"]
     if run.error:
         lines.append(f"  error: {run.error.strip().splitlines()[-1]}")
     for w in run.warnings:
-        lines.append(
-            f"  {w['category']} from {w['origin']} ({w['filename']}:{w['lineno']}): {w['message']}"
-        )
-    for line in run.logged:
-        lines.append(f"  logged: {line}")
-    shown = set()
+        where = f"{w['filename']}:{w['lineno']}"
+        lines.append(f"  {w['category']} from {w['origin']} ({where}): {w['message']}")
+    lines += [f"  logged: {line}" for line in run.logged]
     for kind, found in (("known upstream", run.known), ("not ours", run.other_warnings)):
-        for w in found:
-            key = (kind, w["category"], w["origin"], w["message"][:160])
-            if key not in shown:
-                shown.add(key)
-                lines.append(f"  ({kind}, not failing) {key[1]} from {key[2]}: {key[3]}")
+        lines += dict.fromkeys(
+            f"  ({kind}, not failing) {w['category']} from {w['origin']}: {w['message'][:160]}"
+            for w in found
+        )
     return "\n".join(lines)
 
 
@@ -463,31 +420,18 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(f"  {line}" for line in diff) or "  (no change)")
     if problems:
         print(f"colab-check: the set-up cell changed more than lenet-utils: {problems}")
-    python = subprocess.run(
-        [str(venv / "bin" / "python"), "-c", "import sys; print(sys.version.split()[0])"],
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
+    version = "import platform; print(platform.python_version())"
+    python = subprocess.check_output([venv / "bin" / "python", "-c", version], text=True).strip()
     runs = []
     for notebook in notebooks:
         run = run_notebook(Path(notebook).resolve(), venv, args.max_epochs, args.timeout)
         print(_describe(run), flush=True)
         runs.append(run)
+    report = {"python": python, "runtime": relative(RUNTIME), "max_epochs": args.max_epochs}
+    report |= {"freeze_diff": diff, "freeze_problems": problems}
+    report["notebooks"] = [asdict(run) | {"ok": run.ok} for run in runs]
     REPORT.parent.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text(
-        json.dumps(
-            {
-                "python": python,
-                "runtime": relative(RUNTIME),
-                "max_epochs": args.max_epochs,
-                "freeze_diff": diff,
-                "freeze_problems": problems,
-                "notebooks": [asdict(run) | {"ok": run.ok} for run in runs],
-            },
-            indent=2,
-        )
-        + "\n"
-    )
+    REPORT.write_text(json.dumps(report, indent=2) + "\n")
     total = sum(run.seconds for run in runs)
     failed = [run.notebook for run in runs if not run.ok]
     print(

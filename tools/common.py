@@ -14,19 +14,10 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
-PACKAGES = (
-    "tensorflow",
-    "keras",
-    "jax",
-    "torch",
-    "numpy",
-    "matplotlib",
-    "jupyter-book",
-    "myst-nb",
-    "jupytext",
-    "nbval",
+# Packages whose versions a run records (those not installed are left out)
+PACKAGES = tuple(
+    "tensorflow keras jax torch numpy matplotlib jupyter-book myst-nb jupytext nbval".split()
 )
-"""Packages whose versions a run records (those not installed are left out)."""
 
 
 def book_config(root: Path = ROOT) -> dict:

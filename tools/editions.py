@@ -46,8 +46,12 @@ __all__ = [
 ]
 
 GENERATED_KEY = "lenet_edition"  # notebook metadata of every file this tool writes
-COLAB_METADATA = {"accelerator": "GPU", "colab": {"gpuType": "T4", "provenance": []}}
-KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+NOTEBOOK_METADATA = {  # Colab opens a GPU runtime
+    "accelerator": "GPU",
+    "colab": {"gpuType": "T4", "provenance": []},
+    "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+    "language_info": {"name": "python"},
+}
 
 PIP_ARGS = ("install", "--quiet", "--no-deps")
 INSTALL_CELL = """\
@@ -217,14 +221,8 @@ def edition(
     note = _note(book, page, solutions) if with_badge else None
     _badge_and_note(cells, badge(target, root), note, rel)
     nb = nbformat.v4.new_notebook(cells=cells)
-    nb.metadata = nbformat.from_dict(
-        {
-            **copy.deepcopy(COLAB_METADATA),
-            "kernelspec": dict(KERNELSPEC),
-            "language_info": {"name": "python"},
-            GENERATED_KEY: {"source": rel, "solutions": solutions, "lenet_utils": version(root)},
-        }
-    )
+    generated = {"source": rel, "solutions": solutions, "lenet_utils": version(root)}
+    nb.metadata = nbformat.from_dict(copy.deepcopy(NOTEBOOK_METADATA) | {GENERATED_KEY: generated})
     if not solutions:
         chapter_format.clear_solutions(nb, rel)
     taken: set[str] = set()

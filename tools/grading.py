@@ -4,39 +4,18 @@
     python -m tools.grading otter --out FOLDER [chapters/NN_name.md ...]
     python -m tools.grading points [chapters/NN_name.md ...]
 
-Every exercise says once, in its chapter's ``.md``, what is an answer, what tests it and what
-it is worth: nbgrader's cell metadata (CONTRIBUTING.md, "Add an exercise"). A code cell marked
-``solution`` is an answer (its code between ``# BEGIN SOLUTION`` and ``# END SOLUTION`` is
-what a learner writes), a markdown cell marked ``solution`` and ``grade`` is a written answer
-graded by hand, and a locked code cell marked ``grade`` is a check: what it shows is the
-learner's self-check, and its code between ``### BEGIN HIDDEN TESTS`` and
-``### END HIDDEN TESTS`` grades the answer. Both graders are given that one description:
+Both graders start from each chapter's Colab edition with its solutions, without badge, and
+its nbgrader metadata (CONTRIBUTING.md, "Add an exercise"):
 
-* ``nbgrader`` writes an nbgrader course folder: ``COURSE/nbgrader_config.py`` (a copy of
-  ``grading/nbgrader_config.py``; an existing one is kept) and
-  ``COURSE/source/NN_name/NN_name.ipynb`` for each chapter, the notebook that
-  ``nbgrader generate_assignment NN_name`` turns into the release. nbgrader reads the
-  metadata itself.
-* ``otter`` writes, for each chapter, ``FOLDER/NN_name.ipynb`` in Otter Assign's format (its
-  assignment configuration, from ``grading/otter/assignment.yml``, in the first cell), and
-  ``FOLDER/requirements.txt`` (``grading/otter/requirements.txt``: TensorFlow and this
-  version of ``lenet-utils``, which Gradescope's autograder installs). The metadata becomes
-  question blocks: each check cell an autograded question named after its ``grade_id``,
-  whose visible part, its self-checks asserted, is a public test (0 points: it tells the
-  learner what is wrong) and whose whole code, hidden asserts included, is a hidden test
-  (all the points, as nbgrader grades the cell); the answer cells before it its solution;
-  each written answer worth points a manually graded question.
-* ``points`` prints each chapter's exercises and points, checking them as the others do.
+* ``nbgrader`` writes ``COURSE/nbgrader_config.py`` (from ``grading/``; yours is kept) and
+  ``COURSE/source/NN_name/NN_name.ipynb``, for ``nbgrader generate_assignment NN_name``;
+* ``otter`` writes ``FOLDER/NN_name.ipynb`` in Otter Assign's format (configuration from
+  ``grading/otter/assignment.yml``) and ``FOLDER/requirements.txt``: each check is an
+  autograded question (its self-check a public test worth 0 points, the whole cell a hidden
+  test worth its points), each written answer worth points a question graded by hand;
+* ``points`` prints each chapter's exercises and points.
 
-The notebooks start from the edition of each chapter with its solutions
-(``tools.editions.edition(chapter, solutions=True)``: plain markdown, nbgrader metadata and
-markers kept), without its Colab badge (it would open the instructor's notebook) and without
-outputs. A chapter whose exercises break the format stops the tool with the chapter, the cell
-and what to change: a marker of another form or inside a block, a marker in a cell that is not
-an answer, a check worth points without hidden tests, a duplicate ``grade_id``, or a cell
-inside a ``{solution-start}`` ... ``{solution-end}`` dropdown that nbgrader would not clear.
-The Instructor guide's recipes "Assign with nbgrader" and "Assign with otter-grader
-(Gradescope)" use this tool; ``tests/test_grading.py`` runs them.
+A chapter that breaks the format stops the tool, naming the cell and what to change.
 """
 
 from __future__ import annotations
@@ -82,9 +61,6 @@ KNOWN_NAMES = frozenset(dir(builtins)) | {"display", "get_ipython"}
 
 class GradingError(Exception):
     """A chapter whose exercises the graders cannot use as they are, or a refused ``--out``."""
-
-
-# -- The exercises' parts, read from nbgrader's metadata ----------------------------------------
 
 
 @dataclass(frozen=True)
@@ -234,9 +210,6 @@ def parts(nb: nbformat.NotebookNode, name: str) -> list[Part]:
     return found
 
 
-# -- The notebook the graders start from --------------------------------------------------------
-
-
 @lru_cache(maxsize=4)
 def _book(root: Path) -> Book:
     """The book whose chapters are being assigned, read once (titles, labels, numbers)."""
@@ -263,7 +236,7 @@ def source_notebook(chapter: Path) -> nbformat.NotebookNode:
 
 def _summary(name: str, found: list[Part]) -> str:
     labels = list(dict.fromkeys(p.label for p in found))
-    auto = sum(p.points for p in found if p.kind == "check")
+    auto = autograded_points(found)
     manual = sum(p.points for p in found if p.kind == "written")
     return f"{name}: {len(labels)} exercises, {auto:g} autograded points, {manual:g} by hand"
 
@@ -273,41 +246,38 @@ def autograded_points(found: Iterable[Part]) -> float:
     return sum(p.points for p in found if p.kind == "check")
 
 
-# -- nbgrader ------------------------------------------------------------------------------------
-
-
-def _refuse_inside_repository(out: Path) -> Path:
+def _write(chapter_files: list[Path], out: Path, convert, where: str, prepare) -> list[str]:
+    """Convert every chapter's source notebook with ``convert(nb, chapter)`` first, then call
+    ``prepare()`` (its report lines) and write each to ``out / where.format(stem=...)``."""
     out = out.expanduser().resolve()
     if out == ROOT or ROOT in out.parents:
-        raise GradingError(
-            f"--out {out} is inside the repository; give a folder of its own, outside it "
-            "(e.g. ~/lenet-course)"
-        )
-    return out
-
-
-def write_nbgrader(chapter_files: list[Path], out: Path) -> list[str]:
-    """Write an nbgrader course folder for ``chapter_files`` into ``out``; return a report."""
-    out = _refuse_inside_repository(out)
-    notebooks = [(Path(c), source_notebook(Path(c))) for c in chapter_files]
-    report = []
+        raise GradingError(f"--out {out} is inside the repository; give a folder outside it")
+    made = [(Path(c), source_notebook(Path(c))) for c in chapter_files]
+    made = [(chapter, nb, convert(nb, chapter)) for chapter, nb in made]
     out.mkdir(parents=True, exist_ok=True)
-    config = out / "nbgrader_config.py"
-    if not config.exists():
-        shutil.copyfile(NBGRADER_CONFIG, config)
-        report.append(f"wrote {config}")
-    elif config.read_text() != NBGRADER_CONFIG.read_text():
-        report.append(f"kept {config} (yours); compare it with {NBGRADER_CONFIG}")
-    for chapter, nb in notebooks:
-        target = out / "source" / chapter.stem / f"{chapter.stem}.ipynb"
+    report = prepare(out)
+    for chapter, nb, written in made:
+        target = out / where.format(stem=chapter.stem)
         target.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.validate(nb)
-        nbformat.write(nb, target)
+        nbformat.validate(written)
+        nbformat.write(written, target)
         report.append(f"wrote {target}: {_summary(chapter.stem, parts(nb, chapter.name))}")
     return report
 
 
-# -- otter-grader --------------------------------------------------------------------------------
+def write_nbgrader(chapter_files: list[Path], out: Path) -> list[str]:
+    """Write an nbgrader course folder for ``chapter_files`` into ``out``; return a report."""
+
+    def config(out: Path) -> list[str]:
+        config = out / "nbgrader_config.py"
+        if not config.exists():
+            shutil.copyfile(NBGRADER_CONFIG, config)
+            return [f"wrote {config}"]
+        if config.read_text() != NBGRADER_CONFIG.read_text():
+            return [f"kept {config} (yours); compare it with {NBGRADER_CONFIG}"]
+        return []
+
+    return _write(chapter_files, out, lambda nb, _: nb, "source/{stem}/{stem}.ipynb", config)
 
 
 def _raw(text: str) -> nbformat.NotebookNode:
@@ -336,7 +306,8 @@ def _free_names(code: str) -> list[str]:
 
 
 def _self_check(node: ast.stmt) -> ast.expr | None:
-    """The call of a ``check_...`` function that a statement shows (``print(...)`` or bare)."""
+    """The call of ``check(...)`` or a ``check_...`` function that a statement shows
+    (``print(...)`` or bare)."""
     if not isinstance(node, ast.Expr) or not isinstance(node.value, ast.Call):
         return None
     value = node.value
@@ -344,7 +315,7 @@ def _self_check(node: ast.stmt) -> ast.expr | None:
         value = value.args[0]
     function = value.func if isinstance(value, ast.Call) else None
     name = getattr(function, "attr", getattr(function, "id", ""))
-    return value if name.startswith("check_") else None
+    return value if name == "check" or name.startswith("check_") else None
 
 
 def assert_self_checks(code: str) -> str:
@@ -398,7 +369,8 @@ def _owners(found: list[Part]) -> dict[int, Part]:
 
 
 def otter_notebook(nb: nbformat.NotebookNode, name: str, config: dict) -> nbformat.NotebookNode:
-    """The otter-format master notebook of ``nb`` (see the module's docstring)."""
+    """The otter-format master notebook of ``nb`` (see the module's docstring): our own
+    translation, as otter-grader has no importer for nbgrader's metadata."""
     found = parts(nb, name)
     owners = _owners(found)
     by_index = {p.index: p for p in found}
@@ -504,26 +476,15 @@ def otter_requirements() -> str:
 
 def write_otter(chapter_files: list[Path], out: Path) -> list[str]:
     """Write the otter-format notebooks of ``chapter_files`` into ``out``; return a report."""
-    out = _refuse_inside_repository(out)
-    notebooks = []
-    for chapter in map(Path, chapter_files):
-        nb = source_notebook(chapter)
-        notebooks.append(
-            (chapter, nb, otter_notebook(nb, chapter.name, otter_config(chapter.stem)))
-        )
-    out.mkdir(parents=True, exist_ok=True)
-    requirements = out / "requirements.txt"
-    requirements.write_text(otter_requirements())
-    report = [f"wrote {requirements}"]
-    for chapter, nb, master in notebooks:
-        target = out / f"{chapter.stem}.ipynb"
-        nbformat.validate(master)
-        nbformat.write(master, target)
-        report.append(f"wrote {target}: {_summary(chapter.stem, parts(nb, chapter.name))}")
-    return report
 
+    def convert(nb: nbformat.NotebookNode, chapter: Path) -> nbformat.NotebookNode:
+        return otter_notebook(nb, chapter.name, otter_config(chapter.stem))
 
-# -- Command line --------------------------------------------------------------------------------
+    def requirements(out: Path) -> list[str]:
+        (out / "requirements.txt").write_text(otter_requirements())
+        return [f"wrote {out / 'requirements.txt'}"]
+
+    return _write(chapter_files, out, convert, "{stem}.ipynb", requirements)
 
 
 def main(argv: list[str] | None = None) -> int:
