@@ -28,17 +28,18 @@ class _Text:
         printer.text(self.text)
 
 
-def glue(name: str, value: Any, display: bool = False) -> None:
-    """Record ``value`` under ``name`` for the book's prose.
+def glue(name: str | None = None, value: Any = None, display: bool = False, **values: Any) -> None:
+    """Record ``value`` under ``name`` for the book's prose, or several: ``glue(acc=0.83, n=3)``.
 
     NumPy scalars are stored as plain Python numbers (so that format specs such as
     ``{glue:text}`acc:.1%``` apply) and strings without quotes.
     """
+    if name is not None:
+        values = {name: value, **values}
     try:
         from myst_nb import glue as myst_glue
     except ImportError:
         return
-    stored = value.item() if isinstance(value, np.generic) else value
-    if isinstance(stored, str):
-        stored = _Text(stored)
-    myst_glue(name, stored, display=display)
+    for key, item in values.items():
+        stored = item.item() if isinstance(item, np.generic) else item
+        myst_glue(key, _Text(stored) if isinstance(stored, str) else stored, display=display)
