@@ -10,7 +10,7 @@ One module per concern, from the ground up:
 - :mod:`lenet_utils.monitoring`: gradients and saturated units per layer while training;
 - :mod:`lenet_utils.assets`: stored results (a trained LeNet-5, studies too slow to rerun);
 - :mod:`lenet_utils.plotting`: curves, image grids, confusion matrix, architecture figure;
-- :mod:`lenet_utils.checks`: self-checks a learner runs on an answer, explaining what is wrong;
+- :mod:`lenet_utils.checks`: the exercises' self-checks: what is wrong, never the answer;
 - :mod:`lenet_utils.notebook`: glue, for the book to quote a notebook's numbers.
 
 README.md ("Using the helper package") lists what is exported and which chapter uses it.
@@ -19,12 +19,7 @@ README.md ("Using the helper package") lists what is exported and which chapter 
 from importlib import metadata as _metadata
 
 from .assets import load_study, load_trained_lenet5
-from .checks import (
-    check_architecture,
-    check_output_shape,
-    check_param_count,
-    check_same_function,
-)
+from .checks import check, check_architecture, check_same_function
 from .data import FashionMNIST, load_fashion_mnist
 from .inspection import format_table, layer_table, most_confident_errors, shape_trace
 from .models import LENET5_PARAMS, build_sequential, lenet5_layers
@@ -44,9 +39,8 @@ __all__ = [
     "ActivationMonitor",
     "FashionMNIST",
     "build_sequential",
+    "check",
     "check_architecture",
-    "check_output_shape",
-    "check_param_count",
     "check_same_function",
     "evaluate",
     "format_table",

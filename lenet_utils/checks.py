@@ -1,42 +1,34 @@
 """Self-checks for the exercises: call one on your answer and read what is right or wrong.
 
+- :func:`check`: the exercises' self-check, ``check("ex-architecture-conv2", conv2_params, ...)``;
 - :func:`check_architecture`: is this model LeNet-5, layer by layer?
-- :func:`check_param_count`: is this the number of parameters of that layer?
-- :func:`check_output_shape`: is this the output shape of that layer?
 - :func:`check_same_function`: do two models compute the same function with the same weights?
 
-Each returns a :class:`Check`: it prints one line per finding, marked ``✓`` (right) or ``✗``
-(wrong), as text or, in a notebook, as markdown, and it is truthy only when the answer is
-right, so that ``assert check_param_count(answer, "conv2")`` grades it. A wrong answer never
-raises: the check says what is wrong, and for a count or a shape it names the likely slip
-without giving the number away (graded exercises keep their answers in hidden tests). An
-answer left at ``None`` gives "not answered yet". Only an argument of the wrong kind (a string
-where a model belongs) raises a :class:`TypeError` that says what to pass.
-
-A model is followed the way it computes: Sequential and Functional models through their
-graph, a subclassed model by calling it once on ``keras.Input(shape=(28, 28, 1))``; nested
-models are opened up, and the layers are taken as one chain, as
-:func:`~lenet_utils.inspection.layer_table` does.
+Each returns a :class:`Check`: one line per finding, marked ``✓`` (right) or ``✗`` (wrong),
+printed as text or, in a notebook, as markdown; it is truthy only when the answer is right, so
+``assert check(...)`` grades it. A wrong answer never raises and the answer is never shown;
+``None`` gives "not answered yet". Only an argument of the wrong kind raises a TypeError that
+says what to pass. Models of the three APIs are followed in the order they call their layers.
 """
 
 from __future__ import annotations
 
-import math
+import hashlib
+import json
 import numbers
 from functools import lru_cache
-from types import SimpleNamespace
+from pathlib import Path
 
 import keras
 import numpy as np
 
-from .inspection import walk
+from .inspection import call_order, require_model, walk
 from .models import INPUT_SHAPE, build_sequential
 
 __all__ = [
     "Check",
+    "check",
     "check_architecture",
-    "check_output_shape",
-    "check_param_count",
     "check_same_function",
 ]
 
@@ -91,36 +83,6 @@ def _first_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
 
 
-# -- Arguments --------------------------------------------------------------------------------
-
-
-def _require_model(obj: object, argument: str, function: str) -> keras.Model:
-    """``obj`` if it is a Keras model, else a TypeError that says what to pass."""
-    if isinstance(obj, keras.Model):
-        return obj
-    if isinstance(obj, type) and issubclass(obj, keras.Layer):
-        hint = f"you passed the class {obj.__name__}: create a model first, {obj.__name__}()"
-    elif isinstance(obj, keras.Layer):
-        hint = f"you passed a single layer ({type(obj).__name__} {obj.name!r})"
-    elif callable(obj):
-        name = getattr(obj, "__name__", "a function")
-        hint = f"you passed the function {name}: call it to get a model, {name}()"
-    else:
-        hint = f"got {type(obj).__name__}: {_short(obj)}"
-    raise TypeError(f"{function}: {argument} must be a Keras model; {hint}.")
-
-
-def _require_layer_key(layer: object, function: str) -> str | int | keras.Layer:
-    if isinstance(layer, (str, keras.Layer)) or (
-        isinstance(layer, numbers.Integral) and not isinstance(layer, bool)
-    ):
-        return layer
-    raise TypeError(
-        f"{function}: layer must be a layer's name such as 'conv2', its position (0 for the "
-        f"first layer) or the layer itself; got {type(layer).__name__}: {_short(layer)}."
-    )
-
-
 # -- A model as a chain of layers ---------------------------------------------------------------
 
 
@@ -136,20 +98,16 @@ class _Chain:
         self.error: str | None = None
         self.chained = True
         self.rows: list[tuple[keras.Layer, Shape | None, Shape | None]] = []
-        try:
+        layers: list[keras.Layer] = []
+        try:  # what goes wrong is reported by the checks, never raised
             if not model.built:
                 model(keras.Input(shape=INPUT_SHAPE))
-            layers = _call_order(model)
-        except Exception as error:  # reported by the checks, never raised
-            self.error = _first_line(error)
-            layers = []
-        try:
-            self.rows = list(walk(SimpleNamespace(layers=layers, name=model.name), INPUT_SHAPE))
-        except Exception:
+            layers = call_order(model)
+            self.rows = list(walk(model))
+        except Exception as error:
+            self.error = None if layers else _first_line(error)
             self.chained = False
-            self.rows = [
-                (layer, _shape(layer, "input"), _shape(layer, "output")) for layer in layers
-            ]
+            self.rows = [(x, _shape(x, "input"), _shape(x, "output")) for x in layers]
         # On the PyTorch backend a Keras layer is a torch.nn.Module, which keeps the layers
         # assigned to it in ``_modules`` rather than in its ``__dict__``.
         members = {**vars(model), **getattr(model, "_modules", {})}
@@ -158,19 +116,6 @@ class _Chain:
 
     def name(self, layer: keras.Layer) -> str:
         return self.names.get(id(layer), layer.name)
-
-    def find(self, key: str | int | keras.Layer) -> int | str:
-        """The row of the layer ``key`` names, or a sentence saying that there is none."""
-        if isinstance(key, numbers.Integral):
-            if 0 <= key < len(self.rows):
-                return int(key)
-            return f"there is no layer {key}: the layers are numbered 0 to {len(self.rows) - 1}"
-        for index, (layer, *_) in enumerate(self.rows):
-            if layer is key or key in (layer.name, self.name(layer)):
-                return index
-        known = ", ".join(self.name(layer) for layer, *_ in self.rows)
-        shown = key.name if isinstance(key, keras.Layer) else key
-        return f"there is no layer {shown!r} in this model; its layers are: {known}"
 
 
 def _shape(layer: keras.Layer, which: str) -> Shape | None:
@@ -181,253 +126,13 @@ def _shape(layer: keras.Layer, which: str) -> Shape | None:
         return None
 
 
-def _call_order(model: keras.Model) -> list[keras.Layer]:
-    """The model's layers in the order its ``call`` uses them, nested models opened up.
-
-    The model is called once on ``keras.Input``: the layers it calls make a graph whose
-    layers come in that order. A model that cannot be called so (a nested model that does not
-    take images) keeps the order of ``model.layers``.
-    """
-    inputs = keras.Input(shape=INPUT_SHAPE)
-    try:
-        try:
-            outputs = model.call(inputs)
-        except TypeError:  # call(inputs, training) without a default
-            outputs = model.call(inputs, training=False)
-        layers = keras.Model(inputs, outputs).layers
-    except Exception:
-        layers = model.layers
-    flat: list[keras.Layer] = []
-    for layer in layers:
-        if isinstance(layer, keras.Model):
-            flat += _call_order(layer)
-        elif not isinstance(layer, keras.layers.InputLayer):
-            flat.append(layer)
-    return flat
-
-
 @lru_cache(maxsize=8)
 def _reference(activation: str, pooling: str, num_classes: int) -> _Chain:
     return _Chain(build_sequential(activation, pooling, num_classes))
 
 
-def _locate(layer: object, model: keras.Model | None, function: str):
-    """(chain, row index) of ``layer`` in ``model`` (LeNet-5 by default), or a failed Check."""
-    key = _require_layer_key(layer, function)
-    chain = (
-        _reference("sigmoid", "avg", 10)
-        if model is None
-        else _Chain(_require_model(model, "model", function))
-    )
-    if chain.error:
-        return Check(False, "the model cannot process a 28x28x1 image", [f"{BAD} {chain.error}"])
-    index = chain.find(key)
-    if isinstance(index, str):
-        return Check(False, "no such layer", [f"{BAD} {index}"])
-    return chain, index
-
-
 def _size(values) -> str:
     return "x".join(str(v) for v in values)
-
-
-# -- check_param_count --------------------------------------------------------------------------
-
-
-def check_param_count(
-    answer: int | None, layer: str | int | keras.Layer, model: keras.Model | None = None
-) -> Check:
-    """Check the number of parameters worked out for one layer.
-
-    Args:
-        answer: the number you worked out (``None`` while unanswered).
-        layer: the layer's name (``"conv2"``; for a subclassed model also the attribute that
-            holds it), its position (0 for the first layer) or the layer itself.
-        model: the model the question is about; LeNet-5 (:func:`~lenet_utils.build_sequential`)
-            by default.
-
-    Returns:
-        A :class:`Check`, truthy when ``answer`` is the layer's count. A wrong answer is
-        explained (biases forgotten, one input channel, one count per position, the count of
-        another layer...) without giving the right number.
-
-    Raises:
-        TypeError: if ``answer`` is not a number, ``layer`` not a name, position or layer, or
-            ``model`` not a Keras model.
-    """
-    if answer is None:
-        return _unanswered(f"store the number of parameters of {layer}")
-    if isinstance(answer, bool) or not isinstance(answer, numbers.Real):
-        raise TypeError(
-            "check_param_count: answer must be a number, e.g. check_param_count(2416, 'conv2'); "
-            f"got {type(answer).__name__}: {_short(answer)}."
-        )
-    found = _locate(layer, model, "check_param_count")
-    if isinstance(found, Check):
-        return found
-    chain, index = found
-    target, _, _ = chain.rows[index]
-    name, params = chain.name(target), target.count_params()
-    shown = f"{int(answer):,}" if float(answer).is_integer() else repr(answer)
-    if answer == params:
-        return Check(True, f"right: {name} has {shown} parameters", [f"{OK} {_formula(target)}"])
-    return Check(
-        False,
-        f"not right: {name} does not have {shown} parameters",
-        [f"{BAD} {hint}" for hint in _count_hints(answer, chain, index)],
-    )
-
-
-def _formula(layer: keras.Layer, in_words: bool = False) -> str:
-    """How a layer's count is made: ``2,416 = 16 x (5 x 5 x 6 + 1)``, or in words."""
-    bias = getattr(layer, "use_bias", False)
-    if isinstance(layer, keras.layers.Conv2D):
-        kh, kw, cin, filters = (int(v) for v in layer.kernel.shape)
-        if in_words:
-            return (
-                "for each filter, kernel height x kernel width x input channels weights"
-                + " and one bias" * bias
-            )
-        return f"{filters * (kh * kw * cin + bias):,} = {filters} x ({kh} x {kw} x {cin}" + (
-            " + 1)" if bias else ")"
-        )
-    if isinstance(layer, keras.layers.Dense):
-        inputs, units = (int(v) for v in layer.kernel.shape)
-        if in_words:
-            return "for each unit, one weight per input" + " and one bias" * bias
-        return f"{units * (inputs + bias):,} = {units} x ({inputs:,}" + (" + 1)" if bias else ")")
-    return f"{layer.count_params():,} weights" if layer.count_params() else "no weights"
-
-
-def _count_hints(answer: float, chain: _Chain, index: int) -> list[str]:
-    """The likely slips behind a wrong count, most specific first."""
-    layer, _, out = chain.rows[index]
-    name = chain.name(layer)
-    params = layer.count_params()
-    hints: list[str] = []
-    if not float(answer).is_integer():
-        return ["a number of parameters is a whole number"]
-    if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense)):
-        kernel = math.prod(int(v) for v in layer.kernel.shape)
-        per = "filter" if isinstance(layer, keras.layers.Conv2D) else "unit"
-        slips = {kernel: f"this counts the weights only: each {per} also has a bias"}
-        if isinstance(layer, keras.layers.Conv2D):
-            kh, kw, cin, filters = (int(v) for v in layer.kernel.shape)
-            positions = math.prod(v for v in out[1:3] if v) if out else 0
-            slips[filters * (kh * kw + 1)] = (
-                f"this counts one input channel: each filter spans all {cin} channels of its input"
-            )
-            slips[params * positions] = slips[kernel * positions] = (
-                "this counts the weights once per output position: a convolution uses the "
-                "same filters at every position"
-            )
-            slips[kh * kw * cin + 1] = f"this counts one filter; {name} has {filters}"
-        else:
-            inputs, units = (int(v) for v in layer.kernel.shape)
-            slips[(units + 1) * inputs] = "this adds a bias per input; there is one per unit"
-        hints += [slips[answer]] if answer in slips and answer != params else []
-    elif params == 0:
-        hints.append(f"{name} ({type(layer).__name__}) has no weights: nothing in it is learned")
-    if chain is not _reference("sigmoid", "avg", 10):
-        lenet5 = _reference("sigmoid", "avg", 10)
-        same = [other.name for other, *_ in lenet5.rows if other.name == layer.name]
-        if same and lenet5.rows[lenet5.find(same[0])][0].count_params() == answer:
-            hints.append(f"this is {same[0]}'s count in LeNet-5; in this model its input differs")
-    others = [chain.name(other) for other, *_ in chain.rows if other.count_params() == answer]
-    if not hints and answer and others:
-        hints.append(f"this is the count of {others[0]}")
-    if not hints and answer == sum(row[0].count_params() for row in chain.rows):
-        hints.append("this is the whole model's total")
-    if not hints:
-        hints.append(f"count {name}'s parameters as {_formula(layer, in_words=True)}")
-    return hints
-
-
-# -- check_output_shape -------------------------------------------------------------------------
-
-
-def check_output_shape(
-    answer: tuple[int | None, ...] | None,
-    layer: str | int | keras.Layer,
-    model: keras.Model | None = None,
-) -> Check:
-    """Check the output shape worked out for one layer.
-
-    Both forms are right: for one image (``(28, 28, 6)``) or with the batch axis first, as
-    Keras writes it (``(None, 28, 28, 6)``; a number in place of ``None`` too).
-
-    Args:
-        answer: the shape you worked out, a tuple (``None`` while unanswered).
-        layer: the layer's name, its position (0 for the first layer) or the layer itself.
-        model: the model the question is about; LeNet-5 (:func:`~lenet_utils.build_sequential`)
-            by default.
-
-    Returns:
-        A :class:`Check`, truthy when ``answer`` is the layer's output shape. A wrong shape is
-        explained (padding, pooling, channels, flattening, the input's shape...) without
-        giving the right one.
-
-    Raises:
-        TypeError: if ``answer`` is not a tuple of whole numbers, ``layer`` not a name,
-            position or layer, or ``model`` not a Keras model.
-    """
-    if answer is None:
-        return _unanswered(f"store the output shape of {layer} as a tuple")
-    if not isinstance(answer, (tuple, list)) or not all(
-        v is None or (isinstance(v, numbers.Integral) and not isinstance(v, bool)) for v in answer
-    ):
-        hint = f" (one axis is written ({answer},))" if isinstance(answer, int) else ""
-        raise TypeError(
-            "check_output_shape: answer must be a tuple of whole numbers such as (28, 28, 6) "
-            f"or (None, 28, 28, 6); got {type(answer).__name__}: {_short(answer)}{hint}."
-        )
-    found = _locate(layer, model, "check_output_shape")
-    if isinstance(found, Check):
-        return found
-    chain, index = found
-    target, in_shape, out = chain.rows[index]
-    if out is None:
-        return Check(False, f"cannot follow the shapes of this model to {chain.name(target)}")
-    name, given = chain.name(target), tuple(None if v is None else int(v) for v in answer)
-    if len(given) == len(out):
-        given = given[1:]  # the batch axis, whatever it was written as
-    if given == tuple(out[1:]):
-        return Check(True, f"right: {name} outputs {_size(given)} per image")
-    before = tuple(in_shape[1:]) if in_shape else None
-    hints = _shape_hints(given, target, before, tuple(out[1:]))
-    return Check(
-        False, f"not right: {name} does not output {tuple(answer)}", [f"{BAD} {h}" for h in hints]
-    )
-
-
-def _shape_hints(given: Shape, layer: keras.Layer, before: Shape | None, after: Shape) -> list[str]:
-    """The likely slips behind a wrong shape (one image's, without the batch axis)."""
-    if given == before:
-        return [f"this is the shape going in; {layer.name} changes it"]
-    if len(given) != len(after):
-        return [f"{layer.name}'s output has {len(after)} axes for one image, not {len(given)}"]
-    if len(after) == 3 and sorted(map(str, given)) == sorted(map(str, after)):
-        return ["Keras puts the channels last: (height, width, channels)"]
-    hints = []
-    if isinstance(layer, keras.layers.Conv2D):
-        if given[:2] != after[:2]:
-            hints.append(
-                "padding='same' keeps the height and width"
-                if layer.padding == "same"
-                else "without padding ('valid'), a k x k kernel fits n - k + 1 times along a side"
-            )
-        if given[2] != after[2]:
-            hints.append("a convolution outputs one channel per filter")
-    elif isinstance(layer, (keras.layers.AveragePooling2D, keras.layers.MaxPooling2D)):
-        if given[:2] != after[:2]:
-            hints.append("a 2x2 window moved with stride 2 halves the height and the width")
-        if given[2] != after[2]:
-            hints.append("pooling works on each channel alone and keeps their number")
-    elif isinstance(layer, keras.layers.Flatten):
-        hints.append("Flatten lays each image's values out in one vector: multiply the axes")
-    elif isinstance(layer, keras.layers.Dense):
-        hints.append("a dense layer outputs one number per unit")
-    return hints or [f"follow the shape from the input through each layer to {layer.name}"]
 
 
 # -- check_architecture -------------------------------------------------------------------------
@@ -526,7 +231,7 @@ def check_architecture(
     """
     if model is None:
         return _unanswered("build the model and pass it")
-    _require_model(model, "model", "check_architecture")
+    require_model(model, "check_architecture")
     reference = _reference(activation, pooling, num_classes)
     arguments = [f"activation={activation!r}"] * (activation != "sigmoid")
     arguments += [f"pooling={pooling!r}"] * (pooling != "avg")
@@ -649,7 +354,7 @@ def check_same_function(
     if model_a is None or model_b is None:
         return _unanswered("build both models and pass them")
     for argument, model in (("model_a", model_a), ("model_b", model_b)):
-        _require_model(model, argument, "check_same_function")
+        require_model(model, "check_same_function", argument)
     try:
         x = np.asarray(images, dtype="float32")
     except (TypeError, ValueError):
@@ -667,7 +372,7 @@ def check_same_function(
             return Check(False, f"{argument} cannot process the images: {_first_line(error)}")
     # the weights in the order the models use them (a subclass lists its layers in the order
     # its __init__ created them)
-    layers_a, layers_b = ([x for x in _call_order(m) if x.weights] for m in (model_a, model_b))
+    layers_a, layers_b = ([x for x in call_order(m) if x.weights] for m in (model_a, model_b))
     shapes_a, shapes_b = (
         [tuple(w.shape) for x in ls for w in x.weights] for ls in (layers_a, layers_b)
     )
@@ -708,3 +413,249 @@ def check_same_function(
         f"the two models compute different functions with the same weights on {n}",
         [f"{BAD} largest difference between their outputs: {difference:.3g} > atol {atol:g}"],
     )
+
+
+# -- check: the exercises' self-checks ----------------------------------------------------------
+
+EXERCISES = Path(__file__).with_name("exercises.json")
+"""The exercises' targets, written by ``python -m grading.answers`` from grading/exercises/."""
+
+_EXPECTS = {
+    "int": "a whole number",
+    "number": "a number",
+    "bool": "True or False",
+    "name": "a name (a string)",
+    "shape": "a tuple of whole numbers",
+    "sequence": "a list of whole numbers",
+    "set": "a list of items",
+    "dict": "a dict",
+    "array": "an array of numbers",
+    "model": "a Keras model",
+    "function": "a function",
+}
+
+
+def digest(exercise: str, name: str, canonical_form: str) -> str:
+    """The salted hash under which an answer (or a known mistake) is stored."""
+    return hashlib.sha256(f"{exercise}|{name}|{canonical_form}".encode()).hexdigest()[:16]
+
+
+def _item(value: object) -> object:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return int(value) if float(value).is_integer() else float(value)
+    return sorted(map(_item, value), key=repr)  # a pair or a group: unordered
+
+
+def canonical(kind: str, value: object, unit: float = 0) -> str | None:
+    """The text an answer of ``kind`` is compared as; None when it is not of that kind.
+
+    ``unit``: a shape's number of axes; the tolerance an array is rounded to.
+    """
+    try:
+        if kind == "int" and isinstance(value, numbers.Real) and not isinstance(value, bool):
+            return str(int(value)) if float(value).is_integer() else repr(float(value))
+        if kind == "bool" and isinstance(value, (bool, np.bool_)):
+            return str(bool(value))
+        if kind == "name" and isinstance(value, str):
+            return value
+        if kind == "shape" and not isinstance(value, (str, dict)):
+            given = [None if v is None else int(v) for v in value if not isinstance(v, bool)]
+            return json.dumps(given[-int(unit) :]) if len(given) == len(value) else None
+        if kind == "sequence" and not isinstance(value, (str, dict)):
+            array = np.asarray(value)
+            if array.ndim == 1 and np.all(np.mod(array, 1) == 0):
+                return json.dumps([int(v) for v in array])
+        if kind == "array" and unit and not isinstance(value, (str, dict)):
+            array = np.asarray(value, dtype=float)
+            return json.dumps([array.shape, np.round(array / unit).astype(int).tolist()])
+        if kind == "set" and not isinstance(value, (str, dict)):
+            return json.dumps(sorted({json.dumps(_item(v)) for v in value}))
+    except (TypeError, ValueError):
+        pass
+    return None
+
+
+def _valid(kind: str, value: object) -> bool:
+    if kind == "number":
+        return isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if kind == "array":
+        try:
+            return np.asarray(value, dtype=float).ndim > 0
+        except (TypeError, ValueError):
+            return False
+    return canonical(kind, value) is not None
+
+
+_TARGETS = {  # targets computed from the context a check cell passes (the learner's own run)
+    "precision": lambda c, label: c["counts"][label, label] / np.sum(c["counts"], axis=0)[label],
+    "recall": lambda c, label: c["counts"][label, label] / np.sum(c["counts"], axis=1)[label],
+    "item": lambda c, of, key: c[of][key],
+    "class_means": lambda c: np.stack(
+        [c["data"].x_train[c["data"].y_train == k].mean(axis=0) for k in range(10)]
+    ),
+}
+
+
+def _dropout(model: keras.Model, context: dict) -> Check:
+    images = context["images"]
+
+    def twice(training: bool) -> bool:
+        a, b = (keras.ops.convert_to_numpy(model(images, training=training)) for _ in "ab")
+        return bool(np.array_equal(a, b))
+
+    if not twice(False):
+        return Check(False, "with training=False it gives two different outputs")
+    if twice(True):
+        return Check(False, "with training=True it gives the same output twice: no dropout")
+    from .assets import load_trained_lenet5
+
+    return check_same_function(load_trained_lenet5(), model, images)
+
+
+def _conv2d(function, context: dict) -> Check:
+    x = np.random.default_rng(1).standard_normal((12, 12, 6)).astype("float32")
+    conv = keras.layers.Conv2D(16, 5, bias_initializer="random_normal")
+    expected = keras.ops.convert_to_numpy(conv(x[None]))[0]
+    result = np.asarray(function(x, *conv.get_weights()))
+    if result.shape != expected.shape:
+        return Check(False, f"it returns shape {result.shape}; Keras' Conv2D {expected.shape}")
+    difference = float(np.max(np.abs(result - expected)))
+    return Check(difference < 1e-4, f"largest difference from Keras' Conv2D: {difference:.1e}")
+
+
+def _same_function(model: keras.Model, context: dict) -> Check:
+    from .assets import load_trained_lenet5
+
+    return check_same_function(load_trained_lenet5(), model, context["images"])
+
+
+_VERIFY = {  # checks of a model or function answer
+    "architecture": lambda answer, context, **kw: check_architecture(answer, **kw),
+    "same_function": _same_function,
+    "dropout": _dropout,
+    "conv2d": _conv2d,
+}
+
+
+@lru_cache(maxsize=1)
+def _exercises() -> dict:
+    return json.loads(EXERCISES.read_text(encoding="utf-8"))
+
+
+def _target(recipe: dict | None, context: dict, exercise: str) -> object:
+    if recipe is None:
+        return None
+    arguments = {k: v for k, v in recipe.items() if k != "function"}
+    try:
+        return _TARGETS[recipe["function"]](context, **arguments)
+    except KeyError as error:
+        raise TypeError(
+            f"check({exercise!r}, ...) needs {error.args[0]}=... (what its target is computed "
+            "from): keep the check cell as it was given."
+        ) from None
+
+
+def _is(exercise: str, record: dict, kind: str, value: object, stored: dict, context: dict):
+    """Whether ``value`` is the stored or computed value ``stored`` (a target or a mistake)."""
+    tolerance, name = record.get("tolerance", 0.0), record["name"]
+    target = _target(stored.get("target"), context, exercise)
+    if "target" in stored and kind == "array":
+        given, target = np.asarray(value, dtype=float), np.asarray(target, dtype=float)
+        return given.shape == target.shape and np.allclose(given, target, rtol=0, atol=tolerance)
+    if "target" in stored and kind == "number":
+        return abs(float(value) - float(target)) <= tolerance
+    unit = record.get("axes") or tolerance
+    if "target" in stored:
+        return canonical(kind, value, unit) == canonical(kind, target, unit)
+    if kind == "number" and not np.isfinite(float(value)):
+        return False
+    if kind == "number":  # stored: the hash of round(value / tolerance) and what is left over
+        base = round(float(value) / tolerance)
+        return any(
+            digest(exercise, name, str(q)) == stored["h"]
+            and abs(float(value) - (q + stored["r"]) * tolerance) <= tolerance * (1 + 1e-9)
+            for q in range(base - 2, base + 3)
+        )
+    return digest(exercise, name, canonical(kind, value, unit)) == stored["h"]
+
+
+def _judge(exercise: str, record: dict, answer: object, context: dict) -> tuple[bool, list[str]]:
+    """(right, lines) for one answer."""
+    name, kind = record["name"], record["kind"]
+    store = f"{BAD} {name}: store {record.get('expects') or _EXPECTS[kind]}"
+    if answer is None:
+        return False, [f"{BAD} {name}: not answered yet"]
+    if kind == "dict":
+        if not isinstance(answer, dict):
+            return False, [f"{store} (got {type(answer).__name__})"]
+        items = record["items"]
+        results = [_judge(exercise, item, answer.get(item["key"]), context) for item in items]
+        extra = sorted(map(str, set(answer) - {item["key"] for item in items}))
+        lines = [line for _, found in results for line in found]
+        lines += [f"{BAD} {name}: keys the question does not ask for: {extra}"] * bool(extra)
+        return all(ok for ok, _ in results) and not extra, lines
+    lines, value = [], answer
+    if kind in ("model", "function"):
+        if not (isinstance(answer, keras.Model) if kind == "model" else callable(answer)):
+            return False, [f"{store} (got {type(answer).__name__})"]
+        verify = dict(record.get("verify") or {})
+        if verify:
+            try:
+                found = _VERIFY[verify.pop("function")](answer, context, **verify)
+            except Exception as error:  # the learner's code: reported, not raised
+                found = Check(False, f"running it raised {_first_line(error)}")
+            if not found:
+                return False, [f"{BAD} {name}: {found.title}", *found.lines]
+            lines = [f"{OK} {name}: {found.title}"]
+        if "right" not in record:
+            return True, lines or [f"{OK} {name}"]
+        kind, value = "int", answer.count_params()
+    if not _valid(kind, value):
+        return False, [f"{store} (got {type(answer).__name__})"]
+    if _is(exercise, record, kind, value, record["right"], context):
+        return True, lines or [f"{OK} {name}"]
+    for mistake in record.get("mistakes", []):
+        if _is(exercise, record, kind, value, mistake, context):
+            return False, [f"{BAD} {name}: {mistake['message']}"]
+    hint = record.get("hint")
+    return False, [f"{BAD} {name}: not right" + (f"; {hint}" if hint else "")]
+
+
+def check(exercise: str, *answers: object, **context: object) -> Check:
+    """Check the answers to one exercise: right, not answered yet, or what kind of mistake.
+
+    Args:
+        exercise: the exercise's label, e.g. ``"ex-architecture-conv2"``.
+        *answers: your answers, in the order the exercise's check cell passes them.
+        **context: what a target is computed from in your own run (``counts=counts``).
+
+    Returns:
+        A :class:`Check` with one line per answer, truthy when every answer is right. It
+        never shows the answer, nor repeats yours.
+
+    Raises:
+        ValueError: if there is no such exercise.
+        TypeError: if the number of answers is not the exercise's, or a context is missing.
+    """
+    exercises = _exercises()
+    if exercise not in exercises:
+        raise ValueError(
+            f"check: there is no exercise {exercise!r} in lenet_utils {EXERCISES.name}; keep "
+            "the check cell as it was given, and install the lenet_utils of this notebook."
+        )
+    records = exercises[exercise]["answers"]
+    if len(answers) != len(records):
+        names = ", ".join(record["name"] for record in records)
+        raise TypeError(
+            f"check({exercise!r}, ...) takes {len(records)} answer(s), {names}; got {len(answers)}."
+        )
+    results = [_judge(exercise, r, a, context) for r, a in zip(records, answers, strict=True)]
+    right = sum(ok for ok, _ in results)
+    lines = [line for _, found in results for line in found]
+    if all(answer is None for answer in answers):
+        return Check(False, f"not answered yet: {exercise}", lines)
+    title = f"{right} of {len(records)} answers right" if len(records) > 1 else "not right"
+    title = "right" if right == len(records) else title
+    return Check(right == len(records), f"{exercise}: {title}", lines)

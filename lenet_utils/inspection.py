@@ -1,10 +1,9 @@
 """Look inside a model: output shapes layer by layer, and where every parameter comes from.
 
-Works the same for the three APIs: the layers of LeNet-5 form one chain, so :func:`walk`
-follows ``model.layers`` in order (skipping a Functional model's ``InputLayer``), asking each
-layer for its output shape (``compute_output_shape``). Both :func:`shape_trace` and
-:func:`layer_table` are that one walk; the parameter counts are Keras' own
-(``layer.count_params()``).
+:func:`walk` follows a model's layers in the order it calls them (Sequential, Functional and
+subclassed models alike; nested models opened up), asking each layer for its output shape;
+:func:`shape_trace`, :func:`layer_table` and the self-checks are that one walk. The parameter
+counts are Keras' own (``layer.count_params()``).
 """
 
 from __future__ import annotations
@@ -17,7 +16,16 @@ import numpy as np
 
 from .models import INPUT_SHAPE
 
-__all__ = ["LayerRow", "format_table", "layer_table", "most_confident_errors", "shape_trace"]
+__all__ = [
+    "LayerRow",
+    "call_order",
+    "format_table",
+    "layer_table",
+    "most_confident_errors",
+    "require_model",
+    "shape_trace",
+    "walk",
+]
 
 Shape = tuple[int | None, ...]
 
@@ -33,23 +41,59 @@ class LayerRow:
     formula: str
 
 
-def _require_model(model: object, function: str) -> keras.Model:
-    if not isinstance(model, keras.Model):
-        raise TypeError(
-            f"{function} needs a Keras model, got {type(model).__name__}. Pass the model "
-            "itself, e.g. lenet_utils.build_sequential()."
-        )
-    return model
+def require_model(obj: object, function: str, argument: str = "model") -> keras.Model:
+    """``obj`` if it is a Keras model, else a TypeError that says what to pass instead."""
+    if isinstance(obj, keras.Model):
+        return obj
+    if isinstance(obj, type) and issubclass(obj, keras.Layer):
+        hint = f"you passed the class {obj.__name__}: create a model first, {obj.__name__}()"
+    elif isinstance(obj, keras.Layer):
+        hint = f"you passed a single layer ({type(obj).__name__} {obj.name!r})"
+    elif callable(obj):
+        name = getattr(obj, "__name__", "a function")
+        hint = f"you passed the function {name}: call it to get a model, {name}()"
+    else:
+        text = repr(obj)
+        hint = f"got {type(obj).__name__}: {text if len(text) <= 60 else text[:57] + '...'}"
+    raise TypeError(f"{function}: {argument} must be a Keras model; {hint}.")
+
+
+def call_order(model: keras.Model, input_shape: tuple[int, ...] = INPUT_SHAPE) -> list:
+    """The model's layers in the order its ``call`` uses them, nested models opened up.
+
+    A subclassed model lists its layers in the order ``__init__`` created them, which need not
+    be the order ``call`` uses them: the model is called once on ``keras.Input``, and the graph
+    of that call gives the order. A model that cannot be called so keeps ``model.layers``.
+    """
+    inputs = keras.Input(shape=input_shape)
+    try:
+        try:
+            outputs = model.call(inputs)
+        except TypeError:  # call(inputs, training) without a default
+            outputs = model.call(inputs, training=False)
+        layers = keras.Model(inputs, outputs).layers
+    except Exception:
+        layers = model.layers
+    flat: list[keras.Layer] = []
+    for layer in layers:
+        if isinstance(layer, keras.Model):
+            inner = getattr(layer, "inputs", None)  # a nested model's own input shape
+            flat += call_order(layer, tuple(inner[0].shape[1:]) if inner else input_shape)
+        elif not isinstance(layer, keras.layers.InputLayer):
+            flat.append(layer)
+    return flat
 
 
 def walk(
     model: keras.Model, input_shape: tuple[int, ...] = INPUT_SHAPE
 ) -> Iterator[tuple[keras.layers.Layer, Shape, Shape]]:
-    """``(layer, input shape, output shape)`` for each layer of the chain, batch axis ``None``."""
+    """``(layer, input shape, output shape)`` for each layer in call order, batch axis ``None``.
+
+    Raises ValueError naming the first layer that cannot take its input (the layers do not form
+    one chain, or ``input_shape`` is not the shape of one image).
+    """
     shape: Shape = (None, *input_shape)
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.InputLayer):
-            continue
+    for layer in call_order(model, input_shape):
         try:
             out = tuple(layer.compute_output_shape(shape))
         except Exception as error:
@@ -82,7 +126,7 @@ def shape_trace(
 
     Needs no data, and works for a subclassed model whose ``summary()`` cannot show shapes.
     """
-    _require_model(model, "shape_trace")
+    require_model(model, "shape_trace")
     trace: list[tuple[str, Shape]] = [("input", (None, *input_shape))]
     trace += [(layer.name, out) for layer, _, out in walk(model, input_shape)]
     return trace
@@ -94,7 +138,7 @@ def layer_table(model: keras.Model, input_shape: tuple[int, ...] = INPUT_SHAPE) 
     The model must be built (called once, or built from ``keras.Input``) so that its layers
     hold their weights.
     """
-    _require_model(model, "layer_table")
+    require_model(model, "layer_table")
     if not model.built:
         raise ValueError(
             "The model is not built, so its layers have no weights yet. Call it once on "

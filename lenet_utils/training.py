@@ -4,13 +4,6 @@
 not have to repeat: seeding (the same call gives the same numbers twice on the same machine),
 checkpointing (a run that is killed, say by a Colab disconnect, resumes where it stopped),
 and a check of what it is given, with messages that say what to do.
-
-When :func:`train` compiles the model itself, it asks Keras to run
-:data:`STEPS_PER_EXECUTION` training steps per call into the backend (``steps_per_execution``)
-instead of one: the same steps on the same batches, so the same numbers, with fewer round trips
-between Python and the backend. That is what dominates an epoch of so small a network on a GPU
-(see the Performance appendix); on CPU the arithmetic dominates and it changes little. Keras
-refuses it on the PyTorch backend, where it stays 1.
 """
 
 from __future__ import annotations
@@ -24,6 +17,7 @@ import keras
 import numpy as np
 
 from .data import FashionMNIST
+from .inspection import require_model
 from .recipe import RECIPE
 
 __all__ = [
@@ -77,12 +71,6 @@ def _require_data(data: object, function: str) -> FashionMNIST:
             "model.fit(x, y, ...) or model.evaluate(x, y) directly."
         )
     return data
-
-
-def _require_model(model: object, function: str) -> keras.Model:
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"{function} needs a Keras model, got {type(model).__name__}.")
-    return model
 
 
 def _check_classes(model: keras.Model, labels: np.ndarray) -> None:
@@ -171,17 +159,8 @@ def train(
         seed_everything(seed)
     if not isinstance(model, keras.Model):
         if not callable(model):
-            raise TypeError(
-                f"model must be a keras.Model or a function returning one, "
-                f"got {type(model).__name__}."
-            )
-        built = model()
-        if not isinstance(built, keras.Model):
-            raise TypeError(
-                f"the function passed as model returned {type(built).__name__}, not a "
-                "keras.Model. Pass a function that builds and returns the model."
-            )
-        model = built
+            require_model(model, "train", "model (or a function that returns one)")
+        model = require_model(model(), "train", "what the function passed as model returns")
     _check_classes(model, data.y_train)
     if not model.compiled:
         model.compile(
@@ -214,7 +193,7 @@ def train(
 
 def evaluate(model: keras.Model, data: FashionMNIST, verbose: str | int = 0) -> dict[str, float]:
     """Test loss and accuracy of ``model`` on the 10,000 test images, as a dict."""
-    model = _require_model(model, "evaluate")
+    model = require_model(model, "evaluate")
     data = _require_data(data, "evaluate")
     if not model.compiled:
         raise ValueError(

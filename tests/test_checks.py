@@ -1,7 +1,13 @@
 """lenet_utils.checks: a right answer passes, a wrong one fails and says why (without giving
-the answer away), an unanswered one says so, and an argument of the wrong kind raises."""
+the answer away), an unanswered one says so, and an argument of the wrong kind raises.
+
+``check`` is tested on exercises written here (the chapters' own are tests/test_exercises.py's).
+"""
 
 from __future__ import annotations
+
+import json
+from types import SimpleNamespace
 
 import keras
 import numpy as np
@@ -10,13 +16,7 @@ from lenet_apis import APIS, SubclassedLeNet5, build
 
 import lenet_utils
 from lenet_utils import checks, models
-from lenet_utils.checks import (
-    Check,
-    check_architecture,
-    check_output_shape,
-    check_param_count,
-    check_same_function,
-)
+from lenet_utils.checks import Check, check, check_architecture, check_same_function
 
 L = keras.layers
 
@@ -78,8 +78,6 @@ def test_a_check_prints_marked_lines_as_text_and_markdown():
 @pytest.mark.parametrize(
     "check",
     [
-        lambda: check_param_count(None, "conv2"),
-        lambda: check_output_shape(None, "conv1"),
         lambda: check_architecture(None),
         lambda: check_same_function(models.build_sequential(), None, np.zeros((2, 28, 28, 1))),
     ],
@@ -95,147 +93,258 @@ def test_no_private_keras_imports():
     assert "keras.src" not in source and "_keras" not in source
 
 
-# -- check_param_count ------------------------------------------------------------------------
-
-COUNTS = {"conv1": 156, "pool1": 0, "conv2": 2416, "flatten": 0, "fc1": 48120, "fc3": 850}
+# -- check: the exercises' self-checks ------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("layer", "count"), COUNTS.items())
-def test_param_count_right(layer, count):
-    result = check_param_count(count, layer)
-    assert result, str(result)
-    assert f"right: {layer} has {count:,} parameters" in str(result)
+def stored(exercise: str, name: str, kind: str, value, tolerance: float = 0.0, axes: int = 0):
+    """A target or mistake as ``python -m grading.answers`` stores it."""
+    if kind == "number":
+        q = round(value / tolerance)
+        return {"h": checks.digest(exercise, name, str(q)), "r": value / tolerance - q}
+    form = checks.canonical("int" if kind == "model" else kind, value, axes or tolerance)
+    return {"h": checks.digest(exercise, name, form)}
 
 
-def test_param_count_shows_the_arithmetic_when_right():
-    assert "✓ 2,416 = 16 x (5 x 5 x 6 + 1)" in str(check_param_count(2416, "conv2"))
-    assert "✓ 48,120 = 120 x (400 + 1)" in str(check_param_count(48120, "fc1"))
+def answer(exercise, name, kind, value=None, mistakes=(), **extra):
+    """One answer's record; ``value`` None for one computed (``target``) or verified."""
+    target = extra.pop("target", None)
+    record = {"name": name, "kind": kind, **extra}
+    tolerance, axes = extra.get("tolerance", 0.0), extra.get("axes", 0)
+    if target is not None:
+        record["right"] = {"target": target}
+    elif value is not None:
+        record["right"] = stored(exercise, name, kind, value, tolerance, axes)
+    record["mistakes"] = [
+        {
+            **(m if isinstance(m, dict) else stored(exercise, name, kind, m, tolerance, axes)),
+            "message": message,
+        }
+        for m, message in mistakes
+    ]
+    return record
 
 
-def test_param_count_accepts_positions_layers_numpy_and_whole_floats():
-    model = models.build_sequential()
-    assert check_param_count(48120, 5)
-    assert check_param_count(2416, model.get_layer("conv2"), model=model)
-    assert check_param_count(np.int64(2416), "conv2")
-    assert check_param_count(2416.0, "conv2")
-    assert "whole number" in str(check_param_count(2416.5, "conv2"))
-
-
-@pytest.mark.parametrize(
-    ("answer", "layer", "hint"),
-    [
-        (2400, "conv2", "counts the weights only: each filter also has a bias"),
-        (416, "conv2", "counts one input channel: each filter spans all 6 channels"),
-        (241_600, "conv2", "once per output position: a convolution uses the same filters"),
-        (151, "conv2", "counts one filter; conv2 has 16"),
-        (48_000, "fc1", "counts the weights only: each unit also has a bias"),
-        (48_400, "fc1", "adds a bias per input; there is one per unit"),
-        (10, "pool1", "pool1 (AveragePooling2D) has no weights"),
-        (850, "fc2", "this is the count of fc3"),
-        (61_706, "fc1", "this is the whole model's total"),
-        (1000, "conv2", "for each filter, kernel height x kernel width x input channels"),
+EXERCISES = {
+    "ex-count": [
+        answer(
+            "ex-count",
+            "conv2_params",
+            "int",
+            4832,
+            [(4800, "the biases are left out")],
+            hint="filters x (k x k x c_in + 1)",
+        ),
+        answer("ex-count", "fc1_params", "int", 96120),
     ],
-)
-def test_param_count_wrong_names_the_slip_not_the_answer(answer, layer, hint):
-    result = check_param_count(answer, layer)
+    "ex-peak": [
+        answer("ex-peak", "a_peak", "number", 0.98775, [(0.5, "that is f(a)")], tolerance=0.01)
+    ],
+    "ex-shape": [
+        answer(
+            "ex-shape", "pool2_shape", "shape", (4, 4, 16), [((16, 4, 4), "channels last")], axes=3
+        )
+    ],
+    "ex-kinds": [
+        answer("ex-kinds", "pairs", "set", [(2, 4), (2, 6), (4, 6)]),
+        answer("ex-kinds", "same", "bool", True),
+        answer("ex-kinds", "gained", "name", "Shirt", expects="a class name"),
+        answer("ex-kinds", "counts", "sequence", [600, 612]),
+    ],
+    "ex-dict": [
+        {
+            "name": "shapes",
+            "kind": "dict",
+            "items": [
+                answer(
+                    "ex-dict",
+                    "shapes['classes']",
+                    "shape",
+                    (32, 10),
+                    [((10,), "one row per image")],
+                    axes=2,
+                )
+                | {"key": "classes"},
+                answer("ex-dict", "shapes['upper']", "shape", (32, 1), axes=2) | {"key": "upper"},
+            ],
+        }
+    ],
+    "ex-run": [
+        answer(
+            "ex-run",
+            "precision",
+            "number",
+            None,
+            [({"target": {"function": "recall", "label": 1}}, "row and column swapped")],
+            tolerance=1e-3,
+            target={"function": "precision", "label": 1},
+        ),
+        answer(
+            "ex-run", "means", "array", None, tolerance=1e-5, target={"function": "class_means"}
+        ),
+        answer(
+            "ex-run",
+            "by_hand",
+            "number",
+            None,
+            tolerance=1e-4,
+            target={"function": "item", "of": "logged", "key": "accuracy"},
+        ),
+    ],
+    "ex-model": [
+        answer("ex-model", "fixed", "model", verify={"function": "architecture"}),
+        answer("ex-model", "grown", "model", 61750, [(61718, "only S2")]),
+    ],
+    "ex-function": [answer("ex-function", "conv", "function", verify={"function": "conv2d"})],
+    "ex-grid": [
+        answer(
+            "ex-grid",
+            "gradient",
+            "array",
+            [[4, 5], [0.5, -2]],
+            [([[5, 4], [-2, 0.5]], "flipped")],
+            tolerance=1e-6,
+        )
+    ],
+}
+
+
+@pytest.fixture(autouse=True)
+def exercises(tmp_path, monkeypatch):
+    """The exercises above as lenet_utils' asset, for the tests of ``check``."""
+    path = tmp_path / "exercises.json"
+    path.write_text(json.dumps({k: {"answers": v} for k, v in EXERCISES.items()}))
+    monkeypatch.setattr(checks, "EXERCISES", path)
+    checks._exercises.cache_clear()
+    yield
+    checks._exercises.cache_clear()
+
+
+def lines(result: Check) -> list[str]:
+    return str(result).splitlines()
+
+
+def test_check_right_wrong_and_unanswered_line_by_line():
+    assert lines(check("ex-count", 4832, 96120.0)) == [
+        "✓ ex-count: right",
+        "  ✓ conv2_params",
+        "  ✓ fc1_params",
+    ]
+    result = check("ex-count", 4800, None)
     assert not result
-    assert f"not right: {layer} does not have {answer:,} parameters" in str(result)
-    assert hint in str(result)
-    if layer != "pool1":  # a layer without weights: its count is the explanation
-        assert f"{COUNTS.get(layer, 10164):,}" not in str(result)  # the answer stays hidden
+    assert lines(result) == [
+        "✗ ex-count: 0 of 2 answers right",
+        "  ✗ conv2_params: the biases are left out",
+        "  ✗ fc1_params: not answered yet",
+    ]
+    assert lines(check("ex-count", np.int64(4831), True))[1:] == [
+        "  ✗ conv2_params: not right; filters x (k x k x c_in + 1)",
+        "  ✗ fc1_params: store a whole number (got bool)",
+    ]
+    assert lines(check("ex-count", None, None))[0] == "✗ not answered yet: ex-count"
+    assert "store a whole number (got str)" in str(check("ex-count", "4832", 96120))
 
 
-def test_param_count_of_a_changed_model_and_of_every_api():
-    wider = lenet(conv2=L.Conv2D(32, 5, activation="sigmoid", name="conv2"))
-    assert check_param_count(4832, "conv2", model=wider)
-    assert check_param_count(96_120, "fc1", model=wider)
-    assert "fc1's count in LeNet-5; in this model its input differs" in str(
-        check_param_count(48_120, "fc1", model=wider)
-    )
-    for api in APIS:
-        assert check_param_count(2416, "conv2", model=build(api)), api
+def test_check_never_shows_the_answer_nor_repeats_the_learners_value():
+    for given in [48320, 4831, 4800, 2416.5, "4832"]:
+        text = str(check("ex-count", given, 96121)) + check("ex-count", given, 1)._repr_markdown_()
+        assert "4832" not in text.replace(",", "") and "96120" not in text.replace(",", "")
+        assert str(given) not in text
 
 
-def test_param_count_by_attribute_of_a_subclass_built_on_first_use():
-    model = AttributeLeNet5(first_padding="valid")  # not built: the check builds it
-    assert check_param_count(156, "conv1", model=model)
-    assert check_param_count(850, "out", model=model)
+@pytest.mark.parametrize(
+    ("given", "right"),
+    [
+        (0.98775, True),
+        (0.99, True),
+        (0.9778, True),
+        (0.99774, True),
+        (0.97770, False),
+        (0.99780, False),
+        (0.5, False),
+        (np.float32(0.988), True),
+        (1, False),
+        (np.nan, False),
+        (np.inf, False),
+    ],
+)
+def test_check_of_a_number_accepts_exactly_the_tolerance(given, right):
+    # the hidden test's rule, abs(answer - 0.98775) <= 0.01, on both sides of the stored bin
+    assert bool(check("ex-peak", given)) is right
+    assert right is bool(abs(given - 0.98775) <= 0.01)  # False for nan and inf too
+    if given == 0.5:
+        assert "that is f(a)" in str(check("ex-peak", given))
 
 
-def test_param_count_of_a_model_that_is_not_a_chain():
-    assert check_param_count(189_240, "fc1", model=skip_model())
+def test_check_of_a_shape_a_set_a_bool_a_name_and_a_sequence():
+    assert check("ex-shape", (4, 4, 16)) and check("ex-shape", [None, 4, 4, 16])
+    assert check("ex-shape", np.array([7, 4, 4, 16]))
+    assert "channels last" in str(check("ex-shape", (16, 4, 4)))
+    assert not check("ex-shape", (4, 16)) and not check("ex-shape", 4)
+    assert check("ex-kinds", [(4, 2), (6, 2), (4, 6)], np.True_, "Shirt", np.array([600, 612]))
+    text = str(check("ex-kinds", [(2, 4), (2, 6)], 1, "shirt", [612, 600]))
+    assert text.count("✗") == 5 and "store True or False (got int)" in text
+    assert "gained: not right" in text
+    assert "store a class name (got int)" in str(check("ex-kinds", None, None, 3, None))
 
 
-def test_param_count_of_an_unknown_layer_fails_without_raising():
-    result = check_param_count(1, "conv3")
+def test_check_of_a_stored_array_rounds_it_to_the_tolerance():
+    grid = np.array([[4, 5], [0.5, -2]])
+    assert check("ex-grid", grid + 1e-9) and check("ex-grid", grid.tolist())
+    assert not check("ex-grid", grid + 2e-6) and not check("ex-grid", grid[0])
+    assert "gradient: flipped" in str(check("ex-grid", [[5, 4], [-2, 0.5]]))
+    assert "store an array of numbers (got str)" in str(check("ex-grid", "grid"))
+
+
+def test_check_of_a_dict_judges_each_key_and_refuses_extra_ones():
+    assert check("ex-dict", {"classes": (32, 10), "upper": [32, 1]})
+    result = check("ex-dict", {"classes": (10,), "upper": (32, 1), "lower": (32, 1)})
     assert not result
-    assert "no layer 'conv3' in this model; its layers are: conv1, pool1, conv2" in str(result)
-    assert "no layer 8: the layers are numbered 0 to 7" in str(check_param_count(1, 8))
+    assert "✗ shapes['classes']: one row per image" in str(result)
+    assert "keys the question does not ask for: ['lower']" in str(result)
+    assert "store a dict (got list)" in str(check("ex-dict", [(32, 10)]))
 
 
-@pytest.mark.parametrize(
-    ("arguments", "message"),
-    [
-        (("2416", "conv2"), "answer must be a number"),
-        ((True, "conv1"), "answer must be a number"),
-        ((2416, 2.0), "layer must be a layer's name"),
-        ((2416, "conv2", "lenet"), "model must be a Keras model; got str"),
-    ],
-)
-def test_param_count_type_errors(arguments, message):
-    with pytest.raises(TypeError, match=message):
-        check_param_count(*arguments)
+def test_check_of_targets_computed_from_the_learners_run():
+    counts = np.array([[5, 1], [3, 7]])  # precision of 1: 7/8, recall 7/10
+    data = SimpleNamespace(x_train=np.arange(60.0).reshape(20, 3), y_train=np.arange(20) % 10)
+    means = np.stack([data.x_train[data.y_train == k].mean(axis=0) for k in range(10)])
+    context = {"counts": counts, "data": data, "logged": {"accuracy": 0.25}}
+    assert check("ex-run", 7 / 8, means, 0.25, **context)
+    result = check("ex-run", 0.7, means + 1e-3, 0.2, **context)
+    assert str(result).count("✗") == 4 and "precision: row and column swapped" in str(result)
+    with pytest.raises(TypeError, match=r"needs counts=\.\.\."):
+        check("ex-run", 0.875, means, 0.25, data=data, logged={})
 
 
-# -- check_output_shape -------------------------------------------------------------------------
+def test_check_of_a_model_and_a_function():
+    grown = keras.Sequential([keras.Input((1,)), L.Dense(61750, use_bias=False)])
+    assert check("ex-model", models.build_sequential(), grown)
+    wrong = lenet(fc2=L.Dense(84, name="fc2"))
+    smaller = keras.Sequential([keras.Input((1,)), L.Dense(61718, use_bias=False)])
+    text = str(check("ex-model", wrong, smaller))
+    assert "✗ fixed: not LeNet-5" in text and "fc2: activation 'linear'" in text
+    assert "✗ grown: only S2" in text and "61750" not in text.replace(",", "")
+    assert "store a Keras model (got function)" in str(check("ex-model", lenet, grown))
+
+    def im2col(x, k, b):
+        return np.stack(
+            [
+                (x[i : i + 5, j : j + 5, :].reshape(1, -1) @ k.reshape(-1, 16) + b)[0]
+                for i in range(8)
+                for j in range(8)
+            ]
+        ).reshape(8, 8, 16)
+
+    assert check("ex-function", im2col), str(check("ex-function", im2col))
+    assert "running it raised ZeroDivisionError" in str(check("ex-function", lambda x, k, b: 1 / 0))
+    assert "returns shape (8, 8)" in str(check("ex-function", lambda x, k, b: np.zeros((8, 8))))
 
 
-@pytest.mark.parametrize(
-    ("answer", "layer"),
-    [
-        ((28, 28, 6), "conv1"),
-        ((None, 28, 28, 6), "conv1"),
-        ([32, 14, 14, 6], "pool1"),
-        ((400,), "flatten"),
-        ((None, 10), "fc3"),
-    ],
-)
-def test_output_shape_right_with_or_without_the_batch_axis(answer, layer):
-    assert check_output_shape(answer, layer), str(check_output_shape(answer, layer))
-
-
-@pytest.mark.parametrize(
-    ("answer", "layer", "hint"),
-    [
-        ((24, 24, 6), "conv1", "padding='same' keeps the height and width"),
-        ((28, 28, 1), "conv1", "this is the shape going in; conv1 changes it"),
-        ((6, 28, 28), "conv1", "Keras puts the channels last"),
-        ((14, 14, 16), "conv2", "without padding ('valid'), a k x k kernel fits n - k + 1 times"),
-        ((10, 10, 6), "conv2", "one channel per filter"),
-        ((7, 7, 16), "pool2", "halves the height and the width"),
-        ((5, 5, 16), "flatten", "this is the shape going in"),
-        ((84,), "fc1", "one number per unit"),
-        ((400,), "conv1", "conv1's output has 3 axes for one image, not 1"),
-    ],
-)
-def test_output_shape_wrong_names_the_rule(answer, layer, hint):
-    result = check_output_shape(answer, layer)
-    assert not result
-    assert f"not right: {layer} does not output {answer}" in str(result)
-    assert hint in str(result)
-
-
-def test_output_shape_of_changed_and_non_chain_models():
-    unpadded = lenet(conv1=L.Conv2D(6, 5, activation="sigmoid", name="conv1"))
-    assert check_output_shape((4, 4, 16), "pool2", model=unpadded)
-    assert check_output_shape((1576,), "joined", model=skip_model())
-
-
-def test_output_shape_type_errors():
-    with pytest.raises(TypeError, match=r"one axis is written \(400,\)"):
-        check_output_shape(400, "flatten")
-    with pytest.raises(TypeError, match="answer must be a tuple of whole numbers"):
-        check_output_shape("28x28x6", "conv1")
+def test_check_refuses_an_unknown_exercise_and_the_wrong_number_of_answers():
+    with pytest.raises(ValueError, match="no exercise 'ex-nothing'"):
+        check("ex-nothing", 1)
+    with pytest.raises(TypeError, match=r"takes 2 answer\(s\), conv2_params, fc1_params; got 1"):
+        check("ex-count", 4832)
 
 
 # -- check_architecture -------------------------------------------------------------------------
@@ -370,12 +479,6 @@ def test_same_function_type_errors(images):
 
 
 def test_public_names():
-    assert set(checks.__all__) == {
-        "Check",
-        "check_architecture",
-        "check_output_shape",
-        "check_param_count",
-        "check_same_function",
-    }
+    assert set(checks.__all__) == {"Check", "check", "check_architecture", "check_same_function"}
     for name in checks.__all__[1:]:
         assert getattr(lenet_utils, name) is getattr(checks, name)

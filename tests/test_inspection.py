@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import keras
 import numpy as np
 import pytest
 from lenet_apis import APIS, SubclassedLeNet5, build
@@ -141,7 +142,9 @@ def test_most_confident_errors_rejects_mismatched_shapes(probabilities, labels):
 
 @pytest.mark.parametrize("function", [inspection.shape_trace, inspection.layer_table])
 def test_inspection_refuses_what_is_not_a_model(function):
-    with pytest.raises(TypeError, match="needs a Keras model, got str"):
+    with pytest.raises(
+        TypeError, match=f"{function.__name__}: model must be a Keras model; got str"
+    ):
         function("lenet5")
 
 
@@ -158,3 +161,48 @@ def test_shape_trace_names_the_layer_that_cannot_take_the_input():
 def test_most_confident_errors_refuses_a_bad_k():
     with pytest.raises(ValueError, match="k must be a positive whole number"):
         inspection.most_confident_errors(np.eye(3), np.arange(3), k=0)
+
+
+class OutOfOrder(keras.Model):
+    """Creates its layers in the order Dense, Flatten, Conv2D and calls them the other way round,
+    with a nested model: ``model.layers`` is not the order of the computation."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.dense = keras.layers.Dense(10, name="dense")
+        self.flatten = keras.layers.Flatten(name="flatten")
+        self.conv = keras.Sequential([keras.layers.Conv2D(10, 3, name="conv")], name="block")
+
+    def call(self, inputs):
+        return self.dense(self.flatten(self.conv(inputs)))
+
+
+def test_one_walker_follows_the_call_order_of_every_api():
+    model = OutOfOrder()
+    assert [layer.name for layer in model.layers] == ["dense", "flatten", "block"]
+    trace = inspection.shape_trace(model)
+    assert trace[1:] == [
+        ("conv", (None, 26, 26, 10)),
+        ("flatten", (None, 6760)),
+        ("dense", (None, 10)),
+    ]
+    model(keras.Input(shape=models.INPUT_SHAPE))
+    rows = inspection.layer_table(model)
+    assert [(r.name, r.params) for r in rows] == [("conv", 100), ("flatten", 0), ("dense", 67610)]
+    for api in APIS:
+        assert [layer.name for layer in inspection.call_order(build(api))] == NAMES
+
+
+@pytest.mark.parametrize(
+    ("wrong", "hint"),
+    [
+        ("lenet5", "got str: 'lenet5'"),
+        (SubclassedLeNet5, "you passed the class SubclassedLeNet5: create a model first"),
+        (models.build_sequential, "call it to get a model, build_sequential()"),
+        (keras.layers.Dense(3, name="d"), "you passed a single layer (Dense 'd')"),
+    ],
+)
+def test_one_model_argument_check_with_one_message(wrong, hint):
+    with pytest.raises(TypeError, match="^shape_trace: model must be a Keras model; ") as error:
+        inspection.shape_trace(wrong)
+    assert hint in str(error.value)

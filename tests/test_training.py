@@ -125,12 +125,13 @@ def test_train_refuses_too_few_output_classes_before_training(small_fashion):
 
 
 def test_train_refuses_a_builder_that_returns_no_model(small_fashion):
-    with pytest.raises(TypeError, match="returned NoneType, not a keras.Model"):
+    match = "train: what the function passed as model returns must be a Keras model; got NoneType"
+    with pytest.raises(TypeError, match=match):
         training.train(lambda: None, small_fashion, epochs=1)
 
 
 def test_evaluate_checks_its_arguments(small_fashion):
-    with pytest.raises(TypeError, match="needs a Keras model"):
+    with pytest.raises(TypeError, match="evaluate: model must be a Keras model; got str"):
         training.evaluate("model", small_fashion)
     with pytest.raises(ValueError, match="not compiled"):
         training.evaluate(models.build_sequential(), small_fashion)
@@ -143,7 +144,9 @@ def test_seed_everything_rejects_a_bad_seed(seed):
 
 
 def test_train_rejects_a_non_model(small_fashion):
-    with pytest.raises(TypeError, match="keras.Model or a function"):
+    with pytest.raises(
+        TypeError, match=r"model \(or a function that returns one\) must be a Keras"
+    ):
         training.train("lenet5", small_fashion, epochs=1)
 
 
