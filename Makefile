@@ -1,5 +1,6 @@
 # The two commands of README.md. Each one sets up a fresh machine first (tools/setup.sh).
-.PHONY: setup book test student editions colab-check lint bench test-backends
+.PHONY: setup book test student editions colab-check lint bench test-backends backends-check \
+	slides pdf editions-check
 
 setup:
 	bash tools/setup.sh
@@ -13,21 +14,24 @@ test: setup
 	.venv/bin/python -m pytest
 
 lint:
-	.venv/bin/ruff check . && .venv/bin/ruff format --check lenet_utils tools tests benchmarks experiments _ext
+	.venv/bin/ruff check . && .venv/bin/ruff format --check lenet_utils tools tests benchmarks experiments _ext grading
 
-## Write the Colab edition of every chapter (colab/, what the badges open, with solutions)
-## and the student edition (student/, solutions removed), and keep each chapter's badge and
-## set-up cell in step with them (tools/editions.py). `student` is the same command.
+## Write the Colab edition of every chapter (colab/, what the badges open: the worked solutions
+## as plain code) and the student edition (student/, solutions removed), and keep each
+## chapter's badge and set-up section in step with them (tools/editions.py). `student` is the
+## same command.
 editions student: setup
 	.venv/bin/python -m tools.editions
 
 ## Run every Colab-edition notebook top to bottom in Colab's own package set (Python 3.13 and
 ## the versions pinned in colab/runtime.txt, in .colab-venv/, made by uv), training capped at
-## one epoch; fails on an error, on a warning from Keras, TensorFlow or lenet_utils, and if
-## installing the helper as the set-up cell does changes anything but lenet-utils. Run before
-## a release (the release workflow runs it). Downloads TensorFlow for Python 3.13 the first time.
+## one epoch, with what a learner installs: the wheel built from a clean `git archive` of the
+## commit (HEAD; WHEEL=path uses that wheel), never the working tree. Fails on an error, on a
+## warning from Keras, TensorFlow or lenet_utils, and if installing the wheel as the set-up cell
+## does changes anything but lenet-utils. The release workflow runs it on the wheel it
+## publishes. Downloads TensorFlow for Python 3.13 the first time.
 colab-check: setup
-	.venv/bin/python -m tools.colab_check
+	.venv/bin/python -m tools.colab_check $(if $(WHEEL),--wheel $(WHEEL))
 
 ## Benchmarks: plain Keras vs lenet_utils.train vs a PyTorch peer, and the book build time.
 bench: setup
@@ -55,6 +59,33 @@ $(BACKENDS_VENV)/installed: pyproject.toml
 	  if r.replace(" ", "").endswith("extra==\"backends\"")))' > $(BACKENDS_VENV)/requirements.txt
 	$(BACKENDS_VENV)/bin/python -m pip install -q --no-warn-conflicts -r $(BACKENDS_VENV)/requirements.txt
 	touch $@
+
+## Every Colab-edition notebook top to bottom under KERAS_BACKEND=jax and KERAS_BACKEND=torch,
+## on CPU, in .venv-backends (no TensorFlow), training capped at one epoch; fails on an error.
+## About 15 minutes of two cores (README); the release workflow runs it.
+backends-check: $(BACKENDS_VENV)/installed
+	@status=0; for backend in jax torch; do \
+	  JAX_PLATFORMS=cpu CUDA_VISIBLE_DEVICES= .venv/bin/python -m tools.colab_check \
+	    --backend $$backend $(NOTEBOOKS) || status=1; \
+	done; exit $$status
+
+## Lecture slides: one reveal.js deck per chapter, from the slide marks in chapters/*.md
+## (tools/slides.py), into the built book: _build/html/slides/NN_name.html.
+slides: book
+	.venv/bin/python -m tools.slides
+
+## The whole book as one PDF (XeLaTeX), offered in the book's top bar: _build/html/lenet-book.pdf.
+## Installs TeX Live the first time (about 110 MB to download, 440 MB on disk).
+pdf:
+	WITH_TEX=1 bash tools/setup.sh
+	rm -rf _build/latex   # latexmk otherwise remembers a failed run
+	.venv/bin/jupyter-book build . --builder pdflatex --warningiserror --nitpick --keep-going
+	mkdir -p _build/html && cp _build/latex/lenet-book.pdf _build/html/
+
+## Slides and PDF built and checked (tests/test_classroom.py; the slides' checks also run in
+## `make test`); the Pages and release workflows run it.
+editions-check: slides pdf
+	LENET_PDF=_build/latex/lenet-book.pdf .venv/bin/python -m pytest -o addopts="" -p no:cacheprovider tests/test_classroom.py
 
 test-backends: $(BACKENDS_VENV)/installed
 	@status=0; for backend in jax torch; do \

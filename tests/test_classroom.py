@@ -48,6 +48,8 @@ MARKED = "marked"  # the deck of the marked copy
 def _marked(md: Path) -> tuple[nbformat.NotebookNode, dict] | None:
     """A copy of chapter ``md`` with slide marks (or None if it lacks a figure or glue)."""
     source, run = jupytext.read(md), nbformat.read(md.with_suffix(".ipynb"), as_version=4)
+    for cell in source.cells:  # the chapter's own marks give way to the test's
+        cell.metadata.pop("slideshow", None)
     cells = list(zip(source.cells, run.cells, strict=False))
 
     def first(test):

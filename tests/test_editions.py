@@ -4,8 +4,9 @@ Two kinds of test:
 
 * on a fixture book (``tests/fixtures/book``: two chapters in the exercise format of the
   chapters, executed here into a temporary copy), what the generator does: plain markdown
-  with the book's numbers, links and exercise numbers, the pinned set-up cell, the nbgrader
-  metadata and markers kept with solutions and removed without, files written and checked;
+  with the book's numbers, links and exercise numbers, the pinned set-up cell, the worked
+  solutions as plain code in the Colab edition, nbgrader's metadata and markers kept for the
+  graders and cleared for students, files written and checked;
 * on the real book, what is committed: ``colab/`` and ``student/`` are current, hold no
   MyST, resolve every glued value and link only to pages the build produces; the student
   edition shows no solution and runs top to bottom (training capped at one epoch).
@@ -24,6 +25,7 @@ import jupytext
 import nbclient
 import nbformat
 import pytest
+from docutils.nodes import make_id
 from leaks import leaks
 
 from tools import chapter_format, colab_check, editions
@@ -97,17 +99,20 @@ def test_markdown_is_plain_with_the_books_numbers_links_and_citations(executed_f
     glued = glue_values(_chapter(executed_fixture).with_suffix(".ipynb"))
     accuracy = f"{float(glued['accuracy'].text):.1%}"
     base = "https://example-org.github.io/fixture-book/"
-    # a number that depends on the run is marked, and the cell says it is the book's
-    assert f"right {accuracy}† of the time" in text
-    assert "In the book's run" in text
+    # a number that depends on the run is marked, and the paragraph is followed by the note
+    note = "<small>† From the book's run of this notebook"
+    assert (
+        f"right {accuracy}† of the time, best on *Trouser†*,\nworst on *Shirt†*.\n\n{note}" in text
+    )
     # a machine-independent number (its cell is tagged nbval-check-output) is not marked
     assert "has 156 parameters" in text
     assert f"[Basics of the fixture]({base}chapters/01_basics.html)" in text
     assert f"[Count the shapes]({base}chapters/01_basics.html#sec-basics-shapes)" in text
     assert f"[the first chapter]({base}chapters/01_basics.html)" in text
-    assert f"[Fukushima (1980)]({base}references.html)" in text
-    assert f"([LeCun et al., 1998]({base}references.html))" in text
-    assert "LeCun et al., 1998; Cortes and Vapnik, 1995" in text
+    cite = f"{base}references.html#cite-"  # the anchor of the entry on the References page
+    assert f"[Fukushima (1980)]({cite}fukushima1980neocognitron)" in text
+    assert f"([LeCun et al., 1998]({cite}lecun1998gradient))" in text
+    assert f"([LeCun et al., 1998]({cite}lecun1998gradient); [Cortes and Vapnik" in text
     assert f"[Exercise 2.1]({base}chapters/02_exercises.html#ex-exercises-conv2)" in text
     assert "> **Tip**\n>\n> A tip with a reference inside: [Exercise 2.1](" in text
     assert "Math stays as it is: $$\\sum_i w_i x_i + b$$" in text
@@ -126,9 +131,54 @@ def test_exercises_and_solutions_become_numbered_headings(executed_fixture: Path
     ]
 
 
+def test_the_note_on_the_books_run_follows_the_paragraph_never_a_title_or_prompt(
+    executed_fixture: Path,
+):
+    nb = editions.edition(_chapter(executed_fixture), solutions=True)
+    notes = [i for i, c in enumerate(nb.cells) if "† From the book's run" in c.source]
+    title = next(i for i, c in enumerate(nb.cells) if c.source.startswith("# "))
+    assert "† From" not in nb.cells[title].source and "%†" in nb.cells[title].source
+    assert nb.cells[title + 1].source.startswith("<small>† From"), "the title's note: next cell"
+    for index in notes:  # each note follows the block that quotes the run, under its heading
+        before = nb.cells[index].source.split("<small>† From")[0]
+        assert before == "" and index == title + 1 or "†" in before.rsplit("\n\n", 2)[-2]
+    why = next(c.source for c in nb.cells if c.source.startswith("### Exercise 2.2"))
+    assert why.index("Answer in a sentence or two.") < why.index("<small>† From")
+
+
+def test_colab_edition_reads_as_a_notebook_without_grading_scaffolding(executed_fixture: Path):
+    nb = editions.edition(_chapter(executed_fixture), solutions=True)
+    text = "\n".join(c.source for c in nb.cells)
+    assert not chapter_format.MARKER.search(text), "no solution or hidden-test markers"
+    assert not any("nbgrader" in c.metadata for c in nb.cells)
+    assert "conv2_params = 32 * (5 * 5 * 6 + 1)" in text, "the solution, as plain code"
+    assert "conv2_params = None" not in text, "the students' stub goes"
+    assert "assert conv2_params == 4_832" not in text, "hidden tests go"
+    check = next(c for c in nb.cells if "exercise-check" in c.metadata.get("tags", []))
+    assert check.source.startswith('print("Right." if conv2_params == 4_832')
+    assert "The count does not depend on the size of the image." in text, "solution prose"
+
+
+def test_glue_cells_go_and_figure_code_folds(executed_fixture: Path, book: Path):
+    for solutions in (True, False):
+        nb = editions.edition(_chapter(executed_fixture), solutions=solutions)
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert not any('glue("worst_class"' in c.source for c in code)
+        (form,) = [c for c in code if "@title" in c.source]
+        assert form.source.startswith('# @title Draw the accuracy { display-mode: "form" }\n')
+        assert form.metadata["cellView"] == "form"
+    _broken(book, 'glue("worst_class", "Shirt")', 'worst = "Shirt"\nglue("worst_class", worst)')
+    with pytest.raises(EditionError, match=r"cell \d+: a remove-cell cell may do nothing but"):
+        editions.edition(_chapter(book), solutions=True)
+    _broken(book, 'worst = "Shirt"\nglue("worst_class", worst)', 'glue("worst_class", "Shirt")')
+    _broken(book, "# Draw the accuracy\n", "")
+    with pytest.raises(EditionError, match=r"cell \d+: a hide-input cell starts with one comment"):
+        editions.edition(_chapter(book), solutions=True)
+
+
 def test_graders_get_nbgrader_metadata_and_markers(executed_fixture: Path):
     chapter = _chapter(executed_fixture)
-    nb = editions.edition(chapter, solutions=True)
+    nb = editions.edition(chapter, solutions=True, grader=True)
     source = jupytext.read(chapter)
     expected = [c.metadata["nbgrader"] for c in source.cells if "nbgrader" in c.metadata]
     assert [c.metadata["nbgrader"] for c in nb.cells if "nbgrader" in c.metadata] == expected
@@ -136,13 +186,14 @@ def test_graders_get_nbgrader_metadata_and_markers(executed_fixture: Path):
     for marker in ["# BEGIN SOLUTION", "# END SOLUTION", "### BEGIN HIDDEN TESTS"]:
         assert marker in code
     assert "conv2_params = 32 * (5 * 5 * 6 + 1)" in code
+    assert "The count does not depend" not in _md(nb), "nbgrader takes no ungraded solution text"
 
 
 def test_notebook_is_clean_and_opens_on_a_gpu(executed_fixture: Path):
     for solutions in (True, False):
         nb = editions.edition(_chapter(executed_fixture), solutions=solutions)
         assert nb.metadata["accelerator"] == "GPU"
-        assert nb.metadata["colab"] == {"gpuType": "T4", "provenance": []}
+        assert nb.metadata["colab"] == {"gpuType": "T4", "provenance": [], "toc_visible": True}
         assert nb.metadata["lenet_edition"]["solutions"] is solutions
         for cell in nb.cells:
             if cell.cell_type == "code":
@@ -155,32 +206,76 @@ def test_notebook_is_clean_and_opens_on_a_gpu(executed_fixture: Path):
         assert badge in nb.cells[0].source
 
 
-def test_setup_cell_installs_the_pinned_helper_and_only_where_missing(
+def test_setup_cell_installs_the_pinned_release_where_missing_or_older(
     executed_fixture: Path, monkeypatch
 ):
     nb = editions.edition(_chapter(executed_fixture), solutions=True)
     cell = next(c.source for c in nb.cells if c.cell_type == "code")
     assert cell == editions.install_cell(executed_fixture)
-    assert "git+https://github.com/example-org/fixture-book@v9.8.7" in cell
-    assert "@main" not in cell and "--no-deps" in cell
-    calls = []
-    monkeypatch.setattr(subprocess, "run", lambda *a, **k: calls.append(a[0]))
-    exec(compile(cell, "setup-cell", "exec"), {})
-    assert calls == [], "lenet_utils is importable here: the cell must install nothing"
-    import importlib.util
+    assert '"lenet-utils==0.0.1"' in cell and "--no-deps" in cell and "git+" not in cell
+    install = cell.split("\nimport keras")[0]  # the rest imports Keras and prints (below)
+    import importlib.metadata
 
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    for installed, expected in (
+        ("0.0.1", False),
+        ("0.1.0", False),
+        ("0.0.1rc1", True),
+        (None, True),
+    ):
+        calls = []
+        monkeypatch.setattr(subprocess, "run", lambda *a, calls=calls, **k: calls.append(a[0]))
+
+        def version(name, found=installed):
+            if found is None:
+                raise importlib.metadata.PackageNotFoundError(name)
+            return found
+
+        monkeypatch.setattr(importlib.metadata, "version", version)
+        exec(compile(install, "setup-cell", "exec"), {})
+        pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "lenet-utils==0.0.1"]
+        assert calls == ([pip] if expected else []), f"installed: {installed}"
+
+
+def test_setup_cell_says_what_it_runs_with(executed_fixture: Path, capsys):
+    cell = editions.install_cell(executed_fixture)
     exec(compile(cell, "setup-cell", "exec"), {})
-    assert calls == [
-        [sys.executable, "-m", "pip", *editions.PIP_ARGS, editions.install_target(FIXTURE)]
-    ]
+    line = capsys.readouterr().out
+    import keras
+
+    import lenet_utils
+
+    assert line.startswith(f"lenet_utils {lenet_utils.__version__}, Keras {keras.__version__} ")
+    assert "(tensorflow), " in line and line.count("\n") == 1
+    assert "GPU" in line and ("a GPU" in line or "Runtime > Change runtime type" in line)
 
 
 def test_version_comes_from_pyproject():
     text = (ROOT / "pyproject.toml").read_text()
     found = re.search(r'^version = "([^"]+)"', text, flags=re.M).group(1)
     assert editions.version() == found
-    assert editions.install_target().endswith(f"@v{found}")
+    assert f'"lenet-utils=={found}"' in editions.install_cell()
+
+
+def test_the_set_up_section_says_what_the_cell_does_and_the_last_cell_leads_on(
+    executed_fixture: Path,
+):
+    nb = editions.edition(_chapter(executed_fixture), solutions=True)
+    setup = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
+    assert nb.cells[setup - 1].source == f"## Set up\n\n{editions.SETUP_TEXT}"
+    first = nb.cells[0].source
+    assert "**File > Save a copy in Drive**" in first
+    last = nb.cells[-1].source
+    assert "**Next:**" not in last, "the last chapter of the book"
+    assert "[Report it](https://github.com/example-org/fixture-book/issues)" in last
+    assert "(https://example-org.github.io/fixture-book/chapters/02_exercises.html)" in last
+    for solutions, folder in ((True, "colab"), (False, "student")):
+        basics = editions.edition(executed_fixture / "chapters/01_basics.md", solutions=solutions)
+        url = (
+            f"https://colab.research.google.com/github/example-org/fixture-book/blob/main/{folder}"
+        )
+        assert f"**Next:** [chapter 2, *Exercises of the fixture*]({url}/02_exercises.ipynb)" in (
+            basics.cells[-1].source
+        )
 
 
 # -- The student edition, on the fixture -------------------------------------------------------
@@ -188,7 +283,7 @@ def test_version_comes_from_pyproject():
 
 def test_student_edition_keeps_questions_and_checks_and_loses_solutions(executed_fixture: Path):
     chapter = _chapter(executed_fixture)
-    solved = editions.edition(chapter, solutions=True)
+    solved = editions.edition(chapter, solutions=True, grader=True)
     student = editions.edition(chapter, solutions=False)
     assert leaks(student, solved) == []
     text = "\n".join(c.source for c in student.cells)
@@ -207,7 +302,7 @@ def test_student_edition_keeps_questions_and_checks_and_loses_solutions(executed
 
 def test_leaks_are_found(executed_fixture: Path):
     chapter = _chapter(executed_fixture)
-    solved = editions.edition(chapter, solutions=True)
+    solved = editions.edition(chapter, solutions=True, grader=True)
     student = editions.edition(chapter, solutions=False)
     line = "end at slightly different weights; the book quotes its own run."
     student.cells.append(nbformat.v4.new_markdown_cell(f"As the book says:\n\n  {line}"))
@@ -256,7 +351,7 @@ def test_check_names_stale_orphan_and_out_of_step_files(book: Path):
     assert "stale: colab/02_exercises.ipynb" in report
     assert "stale: student/02_exercises.ipynb" in report
     assert "orphan: colab/99_gone.ipynb (its chapter is gone)" in report
-    assert "out of step: chapters/01_basics.md (badge or set-up cell)" in report
+    assert "out of step: chapters/01_basics.md (badge or set-up section)" in report
     assert {p: p.read_bytes() for p in book.rglob("*") if p.is_file()} == before
     assert editions.main(["--check"], root=book) == 1
     editions.build(book)
@@ -322,9 +417,9 @@ def _broken(book: Path, old: str, new: str) -> Path:
             r"cell \d+: a code cell inside a solution without nbgrader 'solution' metadata",
         ),
         (
-            "```{solution-start} ex-exercises-why\n:class: dropdown\n```",
-            "```{solution-start} ex-exercises-why\n:class: dropdown\n```\n\nA hint.",
-            r"cell \d+: text inside a solution without nbgrader 'solution' metadata",
+            "+++\n\nThe count does not depend",
+            '+++ {"nbgrader": {"grade_id": "ex-x-y-z", "solution": false}}\n\nThe count',
+            r"cell \d+: a markdown cell inside a solution without nbgrader 'solution' metadata",
         ),
     ],
 )
@@ -443,18 +538,38 @@ def test_links_into_the_book_point_at_pages_it_builds(notebook: Path):
             if not page:  # the book's home page
                 continue
             assert page.endswith(".html") and page[:-5] in pages, f"{notebook.name}: {url}"
-            if anchor:
+            if page[:-5] == book.references:  # sphinxcontrib-bibtex's anchor of an entry
+                keys = re.findall(r"^@\w+\{([^,\s]+),", (ROOT / "references.bib").read_text(), re.M)
+                assert anchor in {make_id(f"cite-{key}") for key in keys}, f"{notebook.name}: {url}"
+            elif anchor:
                 assert any(
                     t.page == page[:-5] and t.anchor == anchor for t in book.labels.values()
                 ), f"{notebook.name}: no #{anchor} on {page}"
-        elif "raw.githubusercontent.com" in url or "/blob/" in url:
-            rel = url.split(f"/{repository()[1]}/", 1)[1]
-            assert (ROOT / rel).exists(), f"{notebook.name}: {url} names no file"
+        elif ours := re.search(rf"{'/blob/'.join(map(re.escape, repository()))}/(\S+)", url):
+            assert (ROOT / ours[1]).exists(), f"{notebook.name}: {url} names no file"
+
+
+@pytest.mark.parametrize("notebook", COLAB, ids=lambda p: p.stem)
+def test_colab_edition_is_a_notebook_for_self_learners(notebook: Path):
+    nb = nbformat.read(notebook, as_version=4)
+    assert nb.metadata["colab"]["toc_visible"] is True
+    text = "\n".join(c.source for c in nb.cells)
+    assert not chapter_format.MARKER.search(text) and "nbgrader" not in json.dumps(nb.metadata)
+    assert not any("nbgrader" in c.metadata for c in nb.cells)
+    assert "**File > Save a copy in Drive**" in nb.cells[0].source
+    assert "† From" not in nb.cells[0].source, "the title cell has no note on the book's run"
+    assert "[Report it](https://github.com/" in nb.cells[-1].source
+    references = Book.load(ROOT).page_url("references")
+    assert all("#cite-" in url for url in LINK_RE.findall(text) if url.startswith(references))
+    for cell in nb.cells:  # a heading has something under it before the next one
+        if re.fullmatch(r"#+ .*", cell.source.strip()):
+            following = nb.cells[nb.cells.index(cell) + 1]
+            assert not following.source.startswith("#"), f"an empty {cell.source!r}"
 
 
 @pytest.mark.parametrize("md", CHAPTERS, ids=lambda p: p.stem)
 def test_student_edition_shows_no_solution(md: Path):
-    solved = nbformat.read(editions.edition_path(md, solutions=True), as_version=4)
+    solved = editions.edition(md, solutions=True, grader=True)  # what nbgrader clears
     student = nbformat.read(editions.edition_path(md, solutions=False), as_version=4)
     assert leaks(student, solved) == []
     assert "Solution to" not in _md(student)
@@ -641,7 +756,7 @@ def test_the_note_under_the_badge_is_one_line_and_graders_get_neither(executed_f
     for solutions in (True, False):
         first = editions.edition(_chapter(executed_fixture), solutions=solutions).cells[0]
         assert len(note.findall(first.source)) == 1
-    graders = editions.edition(_chapter(executed_fixture), solutions=True, with_badge=False)
+    graders = editions.edition(_chapter(executed_fixture), solutions=True, grader=True)
     text = _md(graders)
     assert not note.search(text) and "colab.research.google.com" not in text
     assert graders.cells[0].source.startswith("# Exercises of the fixture\n\nConvolutional")

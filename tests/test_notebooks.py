@@ -13,7 +13,7 @@ from pathlib import Path
 import jupytext
 import pytest
 
-from tools import editions, reproducibility
+from tools import editions, execute
 from tools.common import ROOT, chapters, repository, toc_files
 
 CHAPTERS = chapters()
@@ -108,7 +108,7 @@ def test_every_glued_name_in_the_text_is_computed(md: Path):
 
 
 def test_reproducibility_page_is_current():
-    assert reproducibility.main(["--check"]) == 0
+    assert execute.main(["--page", "--check"]) == 0
 
 
 def test_the_instructor_guide_sets_objectives_for_every_chapter_in_order():

@@ -1,13 +1,11 @@
-"""The chapter format that the tools and the book's extensions share: exercises, badge, logs.
-
-An exercise is nbgrader's cell metadata plus grading markers (CONTRIBUTING.md, "Add an
-exercise"): :func:`kind` names its cells, :func:`regions` splits a cell's code at the markers,
-and :func:`check_inside_solution` is the rule for a ``{solution-start}`` ... ``{solution-end}``
-region. Every function takes nbformat cells; nothing here reads or writes files.
+"""The chapter format that the tools and the book's extensions share: exercises (nbgrader's
+cell metadata plus grading markers: CONTRIBUTING.md, "Add an exercise"), glue cells, the badge
+and TensorFlow's logs. Every function takes nbformat cells or code; none reads or writes files.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 
 BEGIN_SOLUTION, END_SOLUTION = "# BEGIN SOLUTION", "# END SOLUTION"
@@ -43,8 +41,7 @@ class EditionError(Exception):
 
 def regions(source: str) -> list[tuple[str, str]]:
     """Each line of a cell's code with where it stands: ``"marker"``, ``"solution"``,
-    ``"hidden"`` or ``""`` (outside the markers). An unclosed region runs to the end.
-    (nbgrader's preprocessors clear regions but do not say where they are.)"""
+    ``"hidden"`` or ``""`` (outside the markers). An unclosed region runs to the end."""
     found, inside = [], ""
     for line in source.split("\n"):
         marker = MARKER.match(line.strip())
@@ -75,19 +72,51 @@ def kind(cell) -> str | None:
     return "check" if code and is_grade(cell) and is_locked(cell) else None
 
 
-def check_inside_solution(cell, where: str) -> None:
-    """Raise :class:`EditionError` unless ``cell``, which stands inside a gated solution, is one
-    that nbgrader clears (a ``solution`` cell): anything else would reach the students."""
+def check_inside_solution(cell, where: str) -> bool:
+    """Whether ``cell``, which stands inside a gated solution, is plain prose (markdown without
+    nbgrader metadata: only the Colab edition shows it). Raise :class:`EditionError` unless it
+    is that or a cell that nbgrader clears (``solution``): anything else would reach students."""
     from nbgrader.utils import is_solution
 
+    if cell.cell_type == "markdown" and "nbgrader" not in cell.metadata:
+        return True
     if not is_solution(cell):
-        what = "a code cell" if cell.cell_type == "code" else "text"
         raise EditionError(
-            f"{where}: {what} inside a solution without nbgrader 'solution' metadata, so the "
-            "student edition and the graders would show it; mark it as an answer "
-            "(CONTRIBUTING.md, 'Add an exercise'), or put it after {solution-end} and a '+++' "
-            "cell break"
+            f"{where}: a {cell.cell_type} cell inside a solution without nbgrader 'solution' "
+            "metadata, so the student edition and the graders would show it; mark it as an "
+            "answer (CONTRIBUTING.md, 'Add an exercise'), or put it after {solution-end}"
         )
+    return False
+
+
+def _statements(code: str) -> list[ast.stmt] | None:
+    try:
+        return ast.parse(code).body
+    except SyntaxError:  # an IPython magic, say
+        return None
+
+
+def worked(cell) -> str:
+    """A code cell as the Colab edition shows it: markers and hidden tests left out, and an
+    answer's stub lines (``name = None``, what students start from) too."""
+    stubs = _statements(lines_in(cell.source, "")) if kind(cell) == "answer" else None
+    stub_only = stubs is not None and all(
+        isinstance(s, ast.Assign) and getattr(s.value, "value", 0) is None for s in stubs
+    )
+    return lines_in(cell.source, *(("solution",) if stub_only else ("", "solution"))).strip("\n")
+
+
+def only_glues(code: str) -> bool:
+    """Whether ``code`` does nothing but call ``glue(...)``: its arguments may compute the
+    values, but nothing may be bound, since the editions leave such a cell out."""
+    body = _statements(code)
+    return bool(body) and all(
+        isinstance(s, ast.Expr)
+        and isinstance(s.value, ast.Call)
+        and getattr(s.value.func, "attr", getattr(s.value.func, "id", "")) == "glue"
+        and not any(isinstance(node, ast.NamedExpr) for node in ast.walk(s))
+        for s in body
+    )
 
 
 def clear_solutions(nb, where: str) -> None:

@@ -1,22 +1,20 @@
 """Run every Colab-edition notebook in Colab's own package set: ``make colab-check``.
 
     python -m tools.colab_check                      # all of colab/*.ipynb
+    python -m tools.colab_check --wheel dist/lenet_utils-0.3.0-py3-none-any.whl
     python -m tools.colab_check colab/05_sequential.ipynb
+    python -m tools.colab_check --backend jax        # make backends-check: .venv-backends
     python -m tools.colab_check --update-runtime pip-freeze.gpu.txt   # follow Colab
 
-1. uv makes ``.colab-venv/`` with Colab's Python and exactly the packages of
-   ``colab/runtime.txt`` (``uv venv``, ``uv pip sync``); a Python other than the one uv finds
-   can be named with ``COLAB_PYTHON=/path/to/python3.13``.
-2. The helper is installed by the set-up cell's own code (this checkout in place of the release
-   tag); ``pip freeze`` before and after may differ in ``lenet-utils`` only.
-3. Each notebook runs top to bottom in a fresh kernel there, in an empty folder, with training
-   capped (``--max-epochs``, default 1). It fails on an error, on a Python warning raised from
-   Keras, TensorFlow or ``lenet_utils`` (unless :data:`KNOWN`), and on a deprecation that
-   TensorFlow logs.
-
-The report is printed and written to ``artifacts/colab-check.json``. The first run downloads
-TensorFlow for Python 3.13 (about 600 MB). Exit status: 0 when everything passed, 1 when a
-notebook failed or the freeze changed, 2 when the environment could not be made.
+uv makes ``.colab-venv/`` with Colab's Python (or ``COLAB_PYTHON=/path/to/python3.13``) and
+exactly the packages of ``colab/runtime.txt``; the set-up cell's own code installs the wheel
+(``--wheel``, else built from a clean ``git archive`` of HEAD) in place of PyPI's, and ``pip
+freeze`` may change in ``lenet-utils`` only. Each notebook runs in a fresh kernel there, in an
+empty folder, training capped (``--max-epochs``), and fails on an error, on a warning from
+Keras, TensorFlow or ``lenet_utils`` (unless :data:`KNOWN`) and on a deprecation TensorFlow
+logs. ``--backend`` runs them in ``.venv-backends`` (no TensorFlow) with that
+``KERAS_BACKEND`` instead, failing on errors only. Reports go to ``artifacts/``. Exit status:
+1 when a notebook failed or the freeze changed, 2 when the environment could not be made.
 """
 
 from __future__ import annotations
@@ -25,7 +23,6 @@ import inspect
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -33,26 +30,24 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from tools import editions
+from tools import editions, release
 from tools.chapter_format import TENSORFLOW_LOG
 from tools.common import ROOT, command_line, relative
 from tools.common import chapters as toc_chapters
 
 RUNTIME = ROOT / "colab" / "runtime.txt"
 VENV = ROOT / ".colab-venv"
-REPORT = ROOT / "artifacts" / "colab-check.json"
+BACKENDS_VENV = ROOT / ".venv-backends"
+ARTIFACTS = ROOT / "artifacts"
 KERNEL_NAME = "colab-check"
 WARNINGS_VAR = "COLAB_CHECK_WARNINGS"  # named in _watch_warnings too
-WATCHED = ("keras", "tensorflow", "lenet_utils", "tf_keras")
-"""Packages whose warnings fail the check (top-level module names)."""
+WATCHED = ("keras", "tensorflow", "lenet_utils", "tf_keras")  # their warnings fail the check
 
 
 def _watch_warnings() -> None:
-    """Let every warning through (also the DeprecationWarnings Python hides) and record each
-    once per place and caller in ``$COLAB_CHECK_WARNINGS``, with the module of the code that
-    called ``warnings.warn`` and its callers: no tool tells the package a warning comes from
-    from the one that caused it. Run (as :data:`WARNINGS_HOOK`) in the kernel before a
-    notebook, never shown to a learner."""
+    """Let every warning through and record each once per place and caller, with the module
+    that warned and its callers, in ``$COLAB_CHECK_WARNINGS`` (:data:`WARNINGS_HOOK` runs it in
+    the kernel before a notebook)."""
     import json
     import os
     import sys
@@ -86,8 +81,7 @@ WARNINGS_HOOK = f"{inspect.getsource(_watch_warnings)}\n_watch_warnings()\ndel _
 
 def cap_fit() -> None:
     """Cap every ``keras.Model.fit`` at ``LENET_MAX_EPOCHS`` epochs, as ``lenet_utils.train``
-    caps itself: run (as :data:`CAP_FIT`) in a kernel before a notebook checked quickly, so
-    that a chapter's own ``model.fit(..., epochs=20)`` is capped too."""
+    caps itself (:data:`CAP_FIT` runs it in a kernel before a notebook)."""
     import os
 
     import keras
@@ -107,11 +101,9 @@ CAP_FIT = f"{inspect.getsource(cap_fit)}\ncap_fit()\ndel cap_fit"
 
 @dataclass(frozen=True)
 class Known:
-    """A warning of Keras or TensorFlow themselves that no course code can avoid.
-
-    It is reported, and does not fail the check, only where all of it matches: the category,
-    the message (a regular expression), the module that warned and one of its callers.
-    """
+    """A warning of Keras or TensorFlow themselves that no course code can avoid: reported,
+    not failing, where the category, the message (a regular expression), the module that
+    warned and one of its callers all match."""
 
     category: str
     message: str
@@ -119,32 +111,23 @@ class Known:
     via: tuple[str, ...]
     why: str
 
-    def matches(self, warning: dict) -> bool:
-        return (
-            warning.get("category") == self.category
-            and re.search(self.message, warning.get("message", "")) is not None
-            and warning.get("origin", "") == self.origin
-            and any(caller in self.via for caller in warning.get("callers", []))
+    def matches(self, w: dict) -> bool:
+        return (w.get("category"), w.get("origin")) == (self.category, self.origin) and bool(
+            re.search(self.message, w.get("message", ""))
+            and set(w.get("callers", [])) & set(self.via)
         )
 
 
-KNOWN = (
+KNOWN = (  # upstream warnings met in Colab's package set, and why they are allowed
     Known(
-        category="DeprecationWarning",
-        message=r"^__array__ implementation doesn't accept a copy keyword",
+        "DeprecationWarning",
+        r"^__array__ implementation doesn't accept a copy keyword",
         origin="keras.src.backend.tensorflow.core",
         via=("keras.src.utils.python_utils", "keras.src.saving.saving_lib"),
-        why=(
-            "Keras turns TensorFlow tensors into NumPy arrays with np.array(tensor), in every "
-            "fit() and evaluate() (pythonify_logs) and every save of weights (saving_lib, also "
-            "by chapter 5's BackupAndRestore), and TensorFlow's __array__ takes no copy=, which "
-            "NumPy 2 asks for. Seen with Colab's TensorFlow 2.20.0, Keras 3.13.2 and NumPy "
-            "2.1.3 (TensorFlow 2.21 and Keras 3.15 still have that code). Python shows a "
-            "learner nothing: it hides a DeprecationWarning not raised in __main__"
-        ),
+        why="Keras' np.array(tensor) in fit, evaluate and saving; TensorFlow's __array__ takes "
+        "no copy= (NumPy 2): TensorFlow 2.20-2.21, Keras 3.13-3.15 (ARCHITECTURE.md)",
     ),
 )
-"""Upstream warnings met in Colab's package set, why they are allowed, and where."""
 
 
 class CheckError(Exception):
@@ -157,21 +140,12 @@ def _normal(name: str) -> str:
 
 def read_runtime(path: Path = RUNTIME) -> tuple[str, dict[str, str]]:
     """(Python version, {normalized name: pinned requirement line}) of ``colab/runtime.txt``."""
-    python, pins = "", {}
-    for line in path.read_text().splitlines():
-        match = re.match(r"#\s*python:\s*(\d+\.\d+)", line)
-        if match:
-            python = match.group(1)
-        line = line.split("#", 1)[0].strip()
-        if not line:
-            continue
-        name = re.match(r"([A-Za-z0-9_.-]+)==", line)
-        if not name:
-            raise CheckError(f"{path}: {line!r} is not NAME==VERSION; pin every package")
-        pins[_normal(name.group(1))] = line
-    if not python:
-        raise CheckError(f"{path}: no '# python: 3.NN' line says which Python Colab runs")
-    return python, pins
+    text = path.read_text()
+    python = re.search(r"^#\s*python:\s*(\d+\.\d+)", text, re.M)
+    lines = list(filter(None, (line.split("#", 1)[0].strip() for line in text.splitlines())))
+    if not python or not all(re.fullmatch(r"[A-Za-z0-9_.-]+==\S+", line) for line in lines):
+        raise CheckError(f"{path}: pin each package (NAME==VERSION), name '# python: 3.NN'")
+    return python[1], {_normal(line.split("==")[0]): line for line in lines}
 
 
 def update_runtime(freeze: Path, path: Path = RUNTIME) -> list[str]:
@@ -226,37 +200,19 @@ def make_venv(venv: Path = VENV, runtime: Path = RUNTIME, rebuild: bool = False)
     return venv
 
 
-def _checkout_copy(destination: Path) -> Path:
-    """The files of this checkout that git would commit (tracked or not ignored): pip would
-    build inside the checkout itself and leave ``build/`` there."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    for rel in filter(None, listed.split("\0")):
-        source = ROOT / rel
-        if source.is_file():
-            target = destination / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
-    return destination
-
-
-def install_helper(venv: Path) -> list[str]:
-    """Install ``lenet_utils`` with the set-up cell's own code; return the freeze diff."""
+def install_helper(venv: Path, wheel: Path) -> list[str]:
+    """Install ``wheel`` with the set-up cell's own code; return the freeze diff."""
+    if not wheel.name.startswith(f"lenet_utils-{editions.version()}-"):
+        raise CheckError(f"{wheel.name} is not lenet_utils {editions.version()}, the pinned one")
     before = freeze(venv)
-    with tempfile.TemporaryDirectory(prefix="colab-check-") as tmp:
-        checkout = _checkout_copy(Path(tmp) / "lenet-book")
-        empty = Path(tmp) / "content"  # not the checkout: lenet_utils must not import from cwd
-        empty.mkdir()
-        cell = editions.install_cell(ROOT, target=str(checkout))
+    with tempfile.TemporaryDirectory(prefix="colab-check-") as empty:  # lenet_utils: not from cwd
+        cell = editions.install_cell(ROOT, target=str(wheel.resolve()))
         result = subprocess.run(
             [str(venv / "bin" / "python"), "-c", cell], cwd=empty, capture_output=True, text=True
         )
-        if result.returncode != 0:
-            raise CheckError(f"the set-up cell failed:\n{result.stdout}{result.stderr}")
+    if result.returncode != 0:
+        raise CheckError(f"the set-up cell failed:\n{result.stdout}{result.stderr}")
+    print(f"colab-check: the set-up cell printed: {result.stdout.strip()}")
     before, after = set(before.values()), set(freeze(venv).values())
     return [f"-{line}" for line in sorted(before - after)] + [
         f"+{line}" for line in sorted(after - before)
@@ -267,9 +223,7 @@ def freeze_problems(diff: list[str]) -> list[str]:
     """What in a freeze diff is not the helper's own installation."""
     ok = [line for line in diff if re.match(r"\+lenet[-_]utils( @|==)", line)]
     problems = [line for line in diff if line not in ok]
-    if not ok:
-        problems.append("lenet-utils was not installed")
-    return problems
+    return problems if ok else [*problems, "lenet-utils was not installed"]
 
 
 @dataclass
@@ -290,12 +244,8 @@ class Run:
 
 
 def _watched(warning: dict) -> bool:
-    """Whether a warning comes from Keras, TensorFlow or lenet_utils.
-
-    It does when the code that called ``warnings.warn`` is theirs, when the warning names a
-    file of theirs (its ``stacklevel``), or when the first caller outside the package that
-    warned is theirs (Keras calling a deprecated NumPy function, say).
-    """
+    """Whether a warning comes from Keras, TensorFlow or lenet_utils: the code that warned,
+    the file the warning names, or the first caller outside the warning package is theirs."""
     modules = [warning.get("origin", ""), *warning.get("callers", [])]
     tops = [name.split(".")[0] for name in modules]
     if tops and tops[0] in WATCHED:
@@ -319,12 +269,10 @@ def run_notebook(notebook: Path, venv: Path, max_epochs: int | None, timeout: in
         nb.cells.insert(1, nbformat.v4.new_code_cell(CAP_FIT))
     with tempfile.TemporaryDirectory(prefix="colab-check-") as tmp:
         tmp = Path(tmp)
-        kernels = tmp / "kernels" / KERNEL_NAME
+        kernels, log = tmp / "kernels" / KERNEL_NAME, tmp / "warnings.jsonl"
         kernels.mkdir(parents=True)
-        log = tmp / "warnings.jsonl"
         env = {WARNINGS_VAR: str(log), "PYTHONNOUSERSITE": "1"}
-        if max_epochs:
-            env["LENET_MAX_EPOCHS"] = str(max_epochs)
+        env |= {"LENET_MAX_EPOCHS": str(max_epochs)} if max_epochs else {}
         stderr = tmp / "kernel-stderr.log"  # TensorFlow's C++ notes: Colab's log, not a cell
         launch = f'exec "{venv / "bin" / "python"}" -m ipykernel_launcher -f "$0" 2>>"{stderr}"'
         spec = {
@@ -346,9 +294,7 @@ def run_notebook(notebook: Path, venv: Path, max_epochs: int | None, timeout: in
         start = time.perf_counter()
         try:
             client.execute()
-        except nbclient.exceptions.CellExecutionError as error:
-            run.error = str(error)[-3000:]
-        except Exception as error:  # a dead kernel, a timeout
+        except Exception as error:  # a cell's error, a dead kernel, a timeout
             run.error = f"{type(error).__name__}: {error}"[-3000:]
         run.seconds = round(time.perf_counter() - start, 1)
         if run.error and stderr.exists():
@@ -371,9 +317,10 @@ def _describe(run: Run) -> str:
     lines = [f"{run.notebook}: {'ok' if run.ok else 'FAILED'} in {run.seconds:.0f} s"]
     if run.error:
         lines.append(f"  error: {run.error.strip().splitlines()[-1]}")
-    for w in run.warnings:
-        where = f"{w['filename']}:{w['lineno']}"
-        lines.append(f"  {w['category']} from {w['origin']} ({where}): {w['message']}")
+    lines += [
+        f"  {w['category']} from {w['origin']} ({w['filename']}:{w['lineno']}): {w['message']}"
+        for w in run.warnings
+    ]
     lines += [f"  logged: {line}" for line in run.logged]
     for kind, found in (("known upstream", run.known), ("not ours", run.other_warnings)):
         lines += dict.fromkeys(
@@ -388,56 +335,58 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.pop("PYTHONPATH", None)
     parser = command_line(__doc__, "python -m tools.colab_check")
     parser.add_argument("notebooks", nargs="*", type=Path, help="colab/*.ipynb by default")
+    parser.add_argument("--wheel", type=Path, help="lenet_utils' wheel (default: built from HEAD)")
+    parser.add_argument("--backend", choices=["jax", "torch"], help="in .venv-backends instead")
     parser.add_argument("--max-epochs", type=int, default=1, help="LENET_MAX_EPOCHS (0: no cap)")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
     parser.add_argument("--rebuild", action="store_true", help="make .colab-venv afresh")
-    parser.add_argument(
-        "--update-runtime",
-        type=Path,
-        metavar="FREEZE",
-        help="rewrite colab/runtime.txt's versions from Colab's pip-freeze.gpu.txt, and stop",
-    )
+    freeze = "rewrite colab/runtime.txt from Colab's pip-freeze.gpu.txt, and stop"
+    parser.add_argument("--update-runtime", type=Path, metavar="FREEZE", help=freeze)
     args = parser.parse_args(argv)
     if args.update_runtime:
-        for change in update_runtime(args.update_runtime) or ["no version changed"]:
-            print(change)
+        print("\n".join(update_runtime(args.update_runtime)) or "no version changed")
         return 0
     notebooks = args.notebooks or [
         editions.edition_path(md, solutions=True) for md in toc_chapters()
     ]
-    missing = [str(p) for p in notebooks if not Path(p).exists()]
-    if missing:
+    if missing := [str(p) for p in notebooks if not Path(p).exists()]:
         print(f"error: no such notebook: {', '.join(missing)} (python -m tools.editions)")
         return 2
-    try:
-        venv = make_venv(rebuild=args.rebuild)
-        diff = install_helper(venv)
-    except CheckError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    problems = freeze_problems(diff)
-    print("colab-check: pip freeze, before and after the set-up cell:")
-    print("\n".join(f"  {line}" for line in diff) or "  (no change)")
-    if problems:
+    venv, diff, name = BACKENDS_VENV, [], f"backends-check-{args.backend}"
+    if args.backend:
+        os.environ["KERAS_BACKEND"] = args.backend  # the kernels inherit it
+    else:
+        try:
+            venv, name = make_venv(rebuild=args.rebuild), "colab-check"
+            with tempfile.TemporaryDirectory(prefix="colab-check-") as tmp:
+                diff = install_helper(venv, args.wheel or release.build_wheel(Path(tmp)))
+        except CheckError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        print("colab-check: pip freeze, before and after the set-up cell:")
+        print("\n".join(f"  {line}" for line in diff) or "  (no change)")
+    if problems := freeze_problems(diff) if not args.backend else []:
         print(f"colab-check: the set-up cell changed more than lenet-utils: {problems}")
     version = "import platform; print(platform.python_version())"
     python = subprocess.check_output([venv / "bin" / "python", "-c", version], text=True).strip()
     runs = []
     for notebook in notebooks:
-        run = run_notebook(Path(notebook).resolve(), venv, args.max_epochs, args.timeout)
-        print(_describe(run), flush=True)
-        runs.append(run)
-    report = {"python": python, "runtime": relative(RUNTIME), "max_epochs": args.max_epochs}
-    report |= {"freeze_diff": diff, "freeze_problems": problems}
-    report["notebooks"] = [asdict(run) | {"ok": run.ok} for run in runs]
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text(json.dumps(report, indent=2) + "\n")
-    total = sum(run.seconds for run in runs)
+        runs.append(run_notebook(Path(notebook).resolve(), venv, args.max_epochs, args.timeout))
+        if args.backend:  # there only errors fail; warnings are reported
+            runs[-1].other_warnings += runs[-1].warnings + runs[-1].known
+            runs[-1].warnings, runs[-1].known = [], []
+        print(_describe(runs[-1]), flush=True)
+    summary = {"python": python, "backend": args.backend or "tensorflow"}
+    summary |= {"max_epochs": args.max_epochs, "freeze_diff": diff, "freeze_problems": problems}
+    summary["notebooks"] = [asdict(run) | {"ok": run.ok} for run in runs]
+    report = ARTIFACTS / f"{name}.json"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(json.dumps(summary, indent=2) + "\n")
     failed = [run.notebook for run in runs if not run.ok]
     print(
-        f"colab-check: {len(runs) - len(failed)} of {len(runs)} notebooks passed in {total:.0f} s "
-        f"(Python {python}, LENET_MAX_EPOCHS={args.max_epochs or 'unset'}); "
-        f"report: {relative(REPORT)}"
+        f"{name}: {len(runs) - len(failed)} of {len(runs)} notebooks passed in "
+        f"{sum(run.seconds for run in runs):.0f} s (Python {python}, {summary['backend']}, "
+        f"LENET_MAX_EPOCHS={args.max_epochs or 'unset'}); report: {relative(report)}"
     )
     return 1 if (failed or problems) else 0
 

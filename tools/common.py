@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import subprocess
 from functools import cache
 from importlib import metadata
@@ -25,13 +26,29 @@ def book_config(root: Path = ROOT) -> dict:
     return yaml.safe_load((root / "_config.yml").read_text())
 
 
+def pyproject(root: Path = ROOT) -> dict:
+    """``pyproject.toml`` as a dict."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+
+    with (root / "pyproject.toml").open("rb") as file:
+        return tomllib.load(file)
+
+
+def version(root: Path = ROOT) -> str:
+    """``lenet_utils``' version: ``[project] version`` of ``pyproject.toml``, the one place."""
+    found = str(pyproject(root).get("project", {}).get("version", ""))
+    if not re.fullmatch(r"\d+(\.\d+)*([a-z]+\d+)?", found):
+        raise ValueError(f"pyproject.toml: [project] version {found!r} is not like 0.3.0")
+    return found
+
+
 def toc_files(root: Path = ROOT) -> list[str]:
     """Every page of ``_toc.yml`` in reading order (paths without suffix), the root first."""
     toc = yaml.safe_load((root / "_toc.yml").read_text())
-    pages = [toc["root"]]
-    for part in toc.get("parts", []):
-        pages += [entry["file"] for entry in part.get("chapters", [])]
-    return pages
+    return [toc["root"], *(e["file"] for p in toc.get("parts", []) for e in p.get("chapters", []))]
 
 
 def chapters(root: Path = ROOT) -> list[Path]:
@@ -64,17 +81,13 @@ def _cpu() -> str:
 @cache
 def _gpu() -> str:
     """The first GPU's name as ``nvidia-smi`` reports it, or ``"none"``."""
+    query = ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"]
     try:
-        out = subprocess.run(
-            ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
-            capture_output=True,
-            text=True,
-            timeout=20,
-        )
+        out = subprocess.run(query, capture_output=True, text=True, timeout=20)
     except (OSError, subprocess.TimeoutExpired):
         return "none"
-    lines = out.stdout.strip().splitlines() if out.returncode == 0 else []
-    return lines[0].strip() if lines else "none"
+    names = out.stdout.strip().splitlines() if out.returncode == 0 else []
+    return names[0].strip() if names else "none"
 
 
 def versions(packages: tuple[str, ...] = PACKAGES) -> dict[str, str]:
@@ -90,11 +103,10 @@ def versions(packages: tuple[str, ...] = PACKAGES) -> dict[str, str]:
 
 def machine() -> dict:
     """The computer and software of this run: CPU, cores usable, GPU, backend, platform."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return {
         "cpu": _cpu(),
-        "cores": len(os.sched_getaffinity(0))
-        if hasattr(os, "sched_getaffinity")
-        else os.cpu_count(),
+        "cores": cores,
         "gpu": _gpu(),
         "keras_backend": os.environ.get("KERAS_BACKEND", "tensorflow"),
         "platform": platform.platform(),
@@ -107,8 +119,7 @@ def write_or_check(path: Path, text: str, check: bool) -> bool:
 
     With ``check=True`` nothing is written: the return value says whether ``path`` is stale.
     """
-    current = path.read_text() if path.exists() else None
-    if current == text:
+    if path.exists() and path.read_text() == text:
         return False
     if not check:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -127,9 +138,5 @@ def relative(path: Path, root: Path = ROOT) -> str:
 def command_line(doc: str, prog: str) -> argparse.ArgumentParser:
     """A parser whose help is a module's docstring: its first paragraph, then the rest."""
     first, _, rest = doc.partition("\n\n")
-    return argparse.ArgumentParser(
-        prog=prog,
-        description=first,
-        epilog=rest,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    raw = argparse.RawDescriptionHelpFormatter
+    return argparse.ArgumentParser(prog=prog, description=first, epilog=rest, formatter_class=raw)

@@ -3,19 +3,16 @@
     python -m tools.grading nbgrader --out COURSE [chapters/NN_name.md ...]
     python -m tools.grading otter --out FOLDER [chapters/NN_name.md ...]
     python -m tools.grading points [chapters/NN_name.md ...]
+    python -m tools.grading key --out FOLDER [chapters/NN_name.md ...]
 
-Both graders start from each chapter's Colab edition with its solutions, without badge, and
-its nbgrader metadata (CONTRIBUTING.md, "Add an exercise"):
-
-* ``nbgrader`` writes ``COURSE/nbgrader_config.py`` (from ``grading/``; yours is kept) and
-  ``COURSE/source/NN_name/NN_name.ipynb``, for ``nbgrader generate_assignment NN_name``;
-* ``otter`` writes ``FOLDER/NN_name.ipynb`` in Otter Assign's format (configuration from
-  ``grading/otter/assignment.yml``) and ``FOLDER/requirements.txt``: each check is an
-  autograded question (its self-check a public test worth 0 points, the whole cell a hidden
-  test worth its points), each written answer worth points a question graded by hand;
-* ``points`` prints each chapter's exercises and points.
-
-A chapter that breaks the format stops the tool, naming the cell and what to change.
+Both start from each chapter's grader edition (``tools.editions.edition(grader=True)``).
+``nbgrader`` writes a course folder for ``nbgrader generate_assignment NN_name`` (its
+``nbgrader_config.py`` from ``grading/``; yours is kept); ``otter`` writes Otter Assign's
+format (configuration from ``grading/otter/``): each check an autograded question (its
+self-check a public test worth 0 points, the whole cell a hidden test worth its points), each
+written answer worth points a question graded by hand. ``key`` writes the instructors' answer
+key (``grading.answers``). A chapter that breaks the format stops the tool, naming the cell and
+what to change.
 """
 
 from __future__ import annotations
@@ -36,16 +33,8 @@ import nbformat
 import yaml
 
 from tools import chapter_format, editions
-from tools.chapter_format import (
-    BEGIN_HIDDEN,
-    BEGIN_SOLUTION,
-    END_HIDDEN,
-    END_SOLUTION,
-    MARKER,
-    EditionError,
-    lines_in,
-)
-from tools.common import ROOT, chapters, command_line, repository
+from tools.chapter_format import BEGIN_HIDDEN, BEGIN_SOLUTION, END_SOLUTION, lines_in
+from tools.common import ROOT, chapters, command_line, version
 from tools.myst_markdown import Book
 
 GRADING = ROOT / "grading"
@@ -85,84 +74,22 @@ def split_check(source: str) -> tuple[str, str]:
 
 
 def _check_markers(cell: nbformat.NotebookNode, kind: str | None, where: str) -> None:
-    """Raise GradingError if the cell's solution or hidden-test markers break the format:
-    otter-grader reads only the exact forms, at the start of a line."""
-    solution, hidden = [], []
-    for number, line in enumerate(cell.source.split("\n"), 1):
-        marker = MARKER.search(line)
-        if marker and marker[2] == "SOLUTION":
-            solution.append(line)
-            if line not in (BEGIN_SOLUTION, END_SOLUTION):
-                raise GradingError(
-                    f"{where}, line {number}: {line.strip()!r} must read exactly "
-                    f"{BEGIN_SOLUTION!r} or {END_SOLUTION!r}, with one '#' at the start of the "
-                    "line (otter-grader reads no other form; put a whole def or loop inside "
-                    "the markers)"
-                )
-        elif marker:
-            hidden.append(line)
-            if line not in (BEGIN_HIDDEN, END_HIDDEN):
-                raise GradingError(
-                    f"{where}, line {number}: {line.strip()!r} must read exactly "
-                    f"{BEGIN_HIDDEN!r} or {END_HIDDEN!r}, at the start of the line"
-                )
-    if solution and kind != "answer":
-        raise GradingError(
-            f"{where}: solution markers in a cell that is not an answer; give the cell the "
-            "nbgrader metadata of an answer (CONTRIBUTING.md, 'Add an exercise')"
-        )
-    if kind == "answer" and (
-        not solution or solution != [BEGIN_SOLUTION, END_SOLUTION] * (len(solution) // 2)
-    ):
-        raise GradingError(
-            f"{where}: an answer cell needs its solution between {BEGIN_SOLUTION!r} and "
-            f"{END_SOLUTION!r} (in pairs, not nested)"
-        )
-    if hidden and kind != "check":
-        raise GradingError(f"{where}: hidden tests belong in a check cell, not in this one")
+    """Raise GradingError for what nbgrader would let through: a solution marker in another
+    form than otter-grader reads, or a check worth points without hidden tests (nbgrader
+    itself refuses markers in cells of another kind)."""
+    for line, place in chapter_format.regions(cell.source):
+        if place == "marker" and "SOLUTION" in line and line not in (BEGIN_SOLUTION, END_SOLUTION):
+            raise GradingError(
+                f"{where}: {line.strip()!r} must read exactly {BEGIN_SOLUTION!r} or "
+                f"{END_SOLUTION!r}, one '#' at the start of a line (otter-grader reads no "
+                "other form; put a whole def or loop inside the markers)"
+            )
     points = cell.metadata.get("nbgrader", {}).get("points", 0)
-    if kind == "check" and hidden != [BEGIN_HIDDEN, END_HIDDEN] and (hidden or points):
+    if kind == "check" and points and not lines_in(cell.source, "hidden").strip():
         raise GradingError(
-            f"{where}: a check cell worth points needs one {BEGIN_HIDDEN!r} ... "
-            f"{END_HIDDEN!r} block that asserts the answer (the visible part only "
-            "reports, it never fails)"
+            f"{where}: a check cell worth points needs one {BEGIN_HIDDEN!r} block that asserts "
+            "the answer (the visible part only reports)"
         )
-
-
-def _bound(code: str) -> set[str]:
-    """The names ``code`` binds (none if it is not plain Python, e.g. a ``%magic``)."""
-    try:
-        return _names(code)[1]
-    except SyntaxError:
-        return set()
-
-
-def _check_visible_names(nb: nbformat.NotebookNode, found: list[Part], name: str) -> None:
-    """Raise GradingError if a check's visible part reads a name that only a solution
-    defines: in a student's notebook it would stop "Run all" with a NameError."""
-    kinds = {p.index: p.kind for p in found}
-    defined: set[str] = set()  # by code that students get
-    solution_only: set[str] = set()
-    for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "code":
-            continue
-        if kinds.get(index) == "check":
-            visible = split_check(cell.source)[0]
-            try:
-                missing = set(_free_names(visible)) & solution_only - defined
-            except SyntaxError:
-                missing = set()
-            if missing:
-                raise GradingError(
-                    f"{name}, cell {index}: the check's visible part reads "
-                    f"{', '.join(sorted(missing))}, which only a solution defines, so an "
-                    "unanswered notebook stops here with a NameError; set it up before "
-                    f"{BEGIN_SOLUTION!r} (e.g. 'model = None') or test for it in the check"
-                )
-            defined |= _bound(visible)
-        else:
-            defined |= _bound(lines_in(cell.source, ""))
-            solution_only |= _bound(lines_in(cell.source, "solution"))
 
 
 def parts(nb: nbformat.NotebookNode, name: str) -> list[Part]:
@@ -206,22 +133,14 @@ def parts(nb: nbformat.NotebookNode, name: str) -> list[Part]:
         validator.validate_nb(nb)  # grade_ids used twice
     except ValidationError as error:
         raise GradingError(f"{name}: nbgrader's metadata: {error.message}") from None
-    _check_visible_names(nb, found, name)
     return found
 
 
-@lru_cache(maxsize=4)
-def _book(root: Path) -> Book:
-    """The book whose chapters are being assigned, read once (titles, labels, numbers)."""
-    try:
-        return Book.load(root)
-    except EditionError as error:
-        raise GradingError(str(error)) from None
+_book = lru_cache(maxsize=4)(Book.load)  # the book whose chapters are assigned, read once
 
 
 def source_notebook(chapter: Path) -> nbformat.NotebookNode:
-    """The chapter with its solutions, ready for a grader: its Colab edition with the
-    solutions (``tools.editions.edition``), without the badge that opens it, checked first
+    """The chapter with its solutions, ready for a grader: its grader edition, checked first
     (:func:`parts`)."""
     chapter = Path(chapter)
     if chapter.suffix != ".md" or not chapter.is_file():
@@ -229,8 +148,8 @@ def source_notebook(chapter: Path) -> nbformat.NotebookNode:
     parts(jupytext.read(chapter), chapter.name)
     try:
         book = _book(chapter.resolve().parents[1])
-        return editions.edition(chapter, solutions=True, book=book, with_badge=False)
-    except EditionError as error:
+        return editions.edition(chapter, solutions=True, grader=True, book=book)
+    except chapter_format.EditionError as error:
         raise GradingError(str(error)) from None
 
 
@@ -280,10 +199,6 @@ def write_nbgrader(chapter_files: list[Path], out: Path) -> list[str]:
     return _write(chapter_files, out, lambda nb, _: nb, "source/{stem}/{stem}.ipynb", config)
 
 
-def _raw(text: str) -> nbformat.NotebookNode:
-    return nbformat.v4.new_raw_cell(text)
-
-
 def _names(code: str) -> tuple[set[str], set[str]]:
     """(the names ``code`` reads, the names it binds), anywhere in it."""
     loaded, bound = set(), set()
@@ -305,26 +220,18 @@ def _free_names(code: str) -> list[str]:
     return sorted(loaded - bound - KNOWN_NAMES)
 
 
-def _self_check(node: ast.stmt) -> ast.expr | None:
-    """The call of ``check(...)`` or a ``check_...`` function that a statement shows
-    (``print(...)`` or bare)."""
-    if not isinstance(node, ast.Expr) or not isinstance(node.value, ast.Call):
-        return None
-    value = node.value
-    if isinstance(value.func, ast.Name) and value.func.id == "print" and len(value.args) == 1:
-        value = value.args[0]
-    function = value.func if isinstance(value, ast.Call) else None
-    name = getattr(function, "attr", getattr(function, "id", ""))
-    return value if name == "check" or name.startswith("check_") else None
-
-
 def assert_self_checks(code: str) -> str:
-    """``code`` with each self-check it shows asserted: a check is truthy only when the answer
-    is right, and its text becomes the failure message. The rest is left as written."""
+    """``code`` with each self-check it shows (``print(check(...))``, or a bare call of
+    ``check`` or a ``check_...`` function) asserted: a check is truthy only when the answer is
+    right, and its text becomes the failure message. The rest is left as written."""
     lines = code.split("\n")
     for node in reversed(ast.parse(code).body):
-        call = _self_check(node)
-        if call is not None:
+        call = getattr(node, "value", None)
+        if isinstance(call, ast.Call) and getattr(call.func, "id", "") == "print" and call.args:
+            call = call.args[0]
+        function = getattr(call, "func", None)
+        name = getattr(function, "attr", getattr(function, "id", ""))
+        if isinstance(node, ast.Expr) and (name == "check" or name.startswith("check_")):
             segment = ast.get_source_segment(code, call)
             lines[node.lineno - 1 : node.end_lineno] = [f"assert (_check := {segment}), _check"]
     return "\n".join(lines)
@@ -343,22 +250,16 @@ def _test_cell(name: str, code: str, *, hidden: bool, points: float) -> nbformat
 
 
 def _owners(found: list[Part]) -> dict[int, Part]:
-    """Which question (a check, or a written answer worth points) each part belongs to.
-
-    A check and a written answer worth points are questions of their own; an answer, and a
-    written answer worth nothing, belong to the next check of their exercise, or else to the
-    written answer before (or after) them.
-    """
+    """Which question each part belongs to: a check and a written answer worth points are
+    questions of their own; an answer, and a written answer worth nothing, belong to the next
+    check of their exercise, or else to the written answer before (or after) them."""
     owners: dict[int, Part] = {}
     for part in found:
-        same = [p for p in found if p.label == part.label]
-        if part.kind == "check" or (part.kind == "written" and part.points > 0):
-            owners[part.index] = part
-            continue
-        later = [p for p in same if p.kind == "check" and p.index > part.index]
-        written = [p for p in same if p.kind == "written" and p.points > 0]
+        asked = [p for p in found if p.label == part.label and (p.kind == "check" or p.points)]
+        later = [p for p in asked if p.kind == "check" and p.index > part.index]
+        written = [p for p in asked if p.kind == "written"]
         before = [p for p in written if p.index < part.index]
-        owner = later[:1] or before[-1:] or written[:1]
+        owner = [part] if part in asked else later[:1] or before[-1:] or written[:1]
         if not owner:
             raise GradingError(
                 f"cell {part.index} ({part.grade_id}): nothing grades this answer; add a check "
@@ -372,8 +273,7 @@ def otter_notebook(nb: nbformat.NotebookNode, name: str, config: dict) -> nbform
     """The otter-format master notebook of ``nb`` (see the module's docstring): our own
     translation, as otter-grader has no importer for nbgrader's metadata."""
     found = parts(nb, name)
-    owners = _owners(found)
-    by_index = {p.index: p for p in found}
+    owners, by_index = _owners(found), {p.index: p for p in found}
     spans: dict[str, tuple[int, int]] = {}
     for part in found:
         first, last = spans.get(part.label, (part.index, part.index))
@@ -384,74 +284,73 @@ def otter_notebook(nb: nbformat.NotebookNode, name: str, config: dict) -> nbform
             raise GradingError(f"{name}, cell {first}: two exercises' cells are interleaved")
     ends = {last for _, last in spans.values()}
 
-    cells = [_raw("# ASSIGNMENT CONFIG\n" + yaml.safe_dump(config, sort_keys=False))]
-    question: Part | None = None
-    in_solution = False
+    def raw(head: str, settings: dict | None = None) -> nbformat.NotebookNode:
+        dumped = yaml.safe_dump(settings, sort_keys=False) if settings is not None else ""
+        return nbformat.v4.new_raw_cell(f"# {head}" + (f"\n{dumped}" if dumped else ""))
 
-    def close_solution() -> None:
-        nonlocal in_solution
+    cells, question, in_solution = [raw("ASSIGNMENT CONFIG", config)], None, False
+
+    def close(what: str) -> None:  # "SOLUTION", or "QUESTION" (its solution too)
+        nonlocal in_solution, question
         if in_solution:
-            cells.append(_raw("# END SOLUTION"))
+            cells.append(raw("END SOLUTION"))
             in_solution = False
-
-    def close_question() -> None:
-        nonlocal question
-        close_solution()
-        if question is not None:
-            cells.append(_raw("# END QUESTION"))
+        if what == "QUESTION" and question is not None:
+            cells.append(raw("END QUESTION"))
             question = None
-
-    def open_question(owner: Part, first_of_exercise: bool) -> None:
-        nonlocal question
-        close_question()
-        prompt = []
-        if owner.kind == "written" and first_of_exercise:
-            # the exercise's text goes into the question, for Gradescope's PDF of written answers
-            while cells and cells[-1].cell_type == "markdown":
-                prompt.insert(0, cells.pop())
-        settings = {"name": owner.grade_id, "points": owner.points}
-        if owner.kind == "written":
-            settings["manual"] = True
-        cells.append(_raw("# BEGIN QUESTION\n" + yaml.safe_dump(settings, sort_keys=False)))
-        cells.extend(prompt)
-        question = owner
 
     for index, cell in enumerate(copy.deepcopy(nb.cells)):
         cell.metadata.pop("nbgrader", None)
         part = by_index.get(index)
         if part is None:
             if question is not None:
-                close_solution()  # question text between its answers and its check
+                close("SOLUTION")  # question text between its answers and its check
             cells.append(cell)
+            continue
+        owner = owners[index]
+        if question is not owner:
+            close("QUESTION")
+            prompt = []  # a written question takes the exercise's text, for Gradescope's PDF
+            while (
+                owner.kind == "written"
+                and index == spans[part.label][0]
+                and (cells and cells[-1].cell_type == "markdown")
+            ):
+                prompt.insert(0, cells.pop())
+            settings = {"name": owner.grade_id, "points": owner.points}
+            cells += [
+                raw(
+                    "BEGIN QUESTION",
+                    settings | ({"manual": True} if owner.kind == "written" else {}),
+                ),
+                *prompt,
+            ]
+            question = owner
+        if part.kind == "check":
+            close("SOLUTION")
+            visible, hidden = split_check(cell.source)
+            stem = part.grade_id.replace("-", "_")
+            cells.append(raw("BEGIN TESTS"))
+            # the public test: the self-checks, asserted; the hidden test: the whole cell, as
+            # nbgrader runs it (the hidden asserts may use what the visible part computes)
+            if visible.strip():
+                public = assert_self_checks(visible)
+                cells.append(_test_cell(f"test_{stem}", public, hidden=False, points=0))
+            if hidden.strip():
+                code = f"{visible}\n{hidden}".strip("\n")
+                cells.append(
+                    _test_cell(f"test_{stem}_hidden", code, hidden=True, points=part.points)
+                )
+            cells.append(raw("END TESTS"))
+            close("QUESTION")
         else:
-            owner = owners[index]
-            if question is not owner:
-                open_question(owner, first_of_exercise=index == spans[part.label][0])
-            if part.kind == "check":
-                close_solution()
-                visible, hidden = split_check(cell.source)
-                stem = part.grade_id.replace("-", "_")
-                cells.append(_raw("# BEGIN TESTS"))
-                # the public test: the self-checks, asserted; the hidden test: the whole cell,
-                # as nbgrader runs it (the hidden asserts may use what the visible part computes)
-                if visible.strip():
-                    public = assert_self_checks(visible)
-                    cells.append(_test_cell(f"test_{stem}", public, hidden=False, points=0))
-                if hidden.strip():
-                    code = f"{visible}\n{hidden}".strip("\n")
-                    cells.append(
-                        _test_cell(f"test_{stem}_hidden", code, hidden=True, points=part.points)
-                    )
-                cells.append(_raw("# END TESTS"))
-                close_question()
-            else:
-                if not in_solution:
-                    cells.append(_raw("# BEGIN SOLUTION"))
-                    in_solution = True
-                cells.append(cell)
+            if not in_solution:
+                cells.append(raw("BEGIN SOLUTION"))
+                in_solution = True
+            cells.append(cell)
         if index in ends:
-            close_question()
-    close_question()
+            close("QUESTION")
+    close("QUESTION")
     out = copy.deepcopy(nb)
     out.cells = cells
     return out
@@ -465,13 +364,8 @@ def otter_config(name: str) -> dict:
 
 
 def otter_requirements() -> str:
-    """grading/otter/requirements.txt with the repository and this version filled in."""
-    repo, _ = repository()
-    return (
-        OTTER_REQUIREMENTS.read_text()
-        .replace("{repository}", repo)
-        .replace("{version}", editions.version())
-    )
+    """grading/otter/requirements.txt with this version filled in."""
+    return OTTER_REQUIREMENTS.read_text().replace("{version}", version())
 
 
 def write_otter(chapter_files: list[Path], out: Path) -> list[str]:
@@ -490,29 +384,22 @@ def write_otter(chapter_files: list[Path], out: Path) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = command_line(__doc__, "python -m tools.grading")
     tools = parser.add_subparsers(dest="tool", required=True)
-    helps = {
-        "nbgrader": "write an nbgrader course folder (OUT/nbgrader_config.py, OUT/source/...)",
-        "otter": "write Otter Assign notebooks and their requirements.txt into OUT",
-        "points": "print each chapter's exercises and points",
-    }
-    for name, text in helps.items():
-        tool = tools.add_parser(name, help=text, description=text)
+    for name in ("nbgrader", "otter", "points", "key"):
+        tool = tools.add_parser(name)
         if name != "points":
-            tool.add_argument(
-                "--out", type=Path, required=True, help="a folder outside the repository"
-            )
-        tool.add_argument(
-            "chapters", nargs="*", type=Path, help="chapters/NN_name.md (default: every chapter)"
-        )
+            tool.add_argument("--out", type=Path, required=True, help="outside the repository")
+        tool.add_argument("chapters", nargs="*", type=Path, help="chapters/NN_name.md (all)")
     args = parser.parse_args(argv)
     files = [c.resolve() for c in args.chapters] or chapters()
+    if args.tool == "key":
+        from grading import answers
+
+        return answers.main(["key", "--out", str(args.out), *map(str, files)])
     try:
         if args.tool == "points":
             report = [_summary(f.stem, parts(source_notebook(f), f.name)) for f in files]
-        elif args.tool == "nbgrader":
-            report = write_nbgrader(files, args.out)
         else:
-            report = write_otter(files, args.out)
+            report = (write_nbgrader if args.tool == "nbgrader" else write_otter)(files, args.out)
     except GradingError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

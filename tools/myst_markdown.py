@@ -1,17 +1,15 @@
 """Turn a chapter's MyST markdown into the plain markdown that Colab renders, cell by cell.
 
-It converts what the chapters use, and nothing else: the roles ``{glue:text}``, ``{doc}``,
-``{ref}``, ``{cite:p}`` and ``{cite:t}``, the directives ``{tip}``, ``{exercise-start}``,
-``{exercise-end}``, ``{solution-start}`` and ``{solution-end}``, and ``(label)=`` targets.
-Anything else MyST-only stops it with an :class:`EditionError` naming the chapter, the cell and
-the construct. Our own because no tool converts MyST with myst-nb's glue and gated exercises
-to a notebook (ARCHITECTURE.md); it parses with myst-parser's own parser.
+It converts what the chapters use (:data:`ROLES`, :data:`DIRECTIVES` and ``(label)=``
+targets), and stops at anything else MyST-only with an :class:`EditionError` naming the
+chapter, the cell and the construct.
 """
 
 from __future__ import annotations
 
 import codecs
 import importlib
+import posixpath
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,12 +26,10 @@ from markdown_it.token import Token
 from tools.chapter_format import EditionError
 from tools.common import book_config, toc_files
 
-__all__ = ["MYST_TOKENS", "Book", "Converter", "EditionError", "glue_values", "markdown_parser"]
-
 RUN_MARK = "†"
 RUN_NOTE = (
-    f"<small>{RUN_MARK} In the book's run of this notebook. When you run the cells above, "
-    "your numbers may differ a little.</small>"
+    f"<small>{RUN_MARK} From the book's run of this notebook: when you run it, your numbers may "
+    "differ a little.</small>"
 )
 DETERMINISTIC_TAG = "nbval-check-output"  # a glue cell whose values never change: no †
 
@@ -47,21 +43,11 @@ DIRECTIVES = {
 }
 ROLES = ("glue:text", "doc", "ref", "cite:p", "cite:t")
 # Token types that only MyST (or a Sphinx extension) understands: none may be left.
-MYST_TOKENS = {
-    "myst_role",
-    "myst_target",
-    "myst_line_comment",
-    "myst_block_break",
-    "math_block_label",
-    "amsmath",
-    "substitution_inline",
-    "substitution_block",
-    "dl_open",
-    "footnote_ref",
-    "footnote_block_open",
-    "colon_fence",
-    "front_matter",
-}
+MYST_TOKENS = set(
+    "myst_role myst_target myst_line_comment myst_block_break math_block_label amsmath "
+    "substitution_inline substitution_block dl_open footnote_ref footnote_block_open "
+    "colon_fence front_matter".split()
+)
 SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.I)  # http:, https:, mailto:, ...
 
 
@@ -98,14 +84,9 @@ def parse_directive(token: Token, where: str) -> tuple[str, Any]:
             f"(it converts {', '.join(DIRECTIVES)}); use one of those, or teach "
             "tools/myst_markdown.py the new one"
         )
-    module, cls = DIRECTIVES[name]
+    directive = getattr(importlib.import_module(DIRECTIVES[name][0]), DIRECTIVES[name][1])
     try:
-        result = parse_directive_text(
-            getattr(importlib.import_module(module), cls),
-            match.group(2),
-            token.content,
-            validate_options=True,
-        )
+        result = parse_directive_text(directive, match[2], token.content, validate_options=True)
     except Exception as error:  # docutils' MarkupError and friends
         raise EditionError(f"{where}: {{{name}}} directive: {error}") from None
     return name, result
@@ -132,6 +113,7 @@ class Book:
     titles: dict[str, str] = field(default_factory=dict)
     labels: dict[str, Target] = field(default_factory=dict)
     references: str = ""  # the page with the bibliography
+    cite_id: str = ""  # sphinxcontrib-bibtex's anchor of an entry there ("cite-{key}")
     _bib: dict[str, tuple[str, str]] | None = None
 
     @classmethod
@@ -146,6 +128,7 @@ class Book:
             )
         extensions = frozenset((config.get("parse") or {}).get("myst_enable_extensions") or [])
         book = cls(root, baseurl, extensions, toc_files(root), _chapter_numbers(root))
+        book.cite_id = ((config.get("sphinx") or {}).get("config") or {}).get("bibtex_cite_id", "")
         for page in book.pages:
             book._index(page)
         return book
@@ -182,11 +165,8 @@ class Book:
                 label = str(parse_directive(token, page)[1].options.get("label") or "")
                 if label:
                     self.labels[label] = Target(page, label, title)
-            for label in pending:
-                if title:
-                    self.labels[label] = Target(page, label, title)
-                else:
-                    self.labels.setdefault(label, Target(page, label, label))
+            for label in pending:  # a target names the heading or exercise that follows it
+                self.labels[label] = Target(page, label, title or label)
             pending = []
         for label in pending:
             self.labels.setdefault(label, Target(page, label, label))
@@ -207,13 +187,9 @@ class Book:
 
 def _chapter_numbers(root: Path) -> dict[str, int]:
     """Chapter number of each page of a numbered part of ``_toc.yml``, in reading order."""
-    toc = yaml.safe_load((root / "_toc.yml").read_text())
-    numbers: dict[str, int] = {}
-    for part in toc.get("parts", []):
-        if part.get("numbered"):
-            for entry in part.get("chapters", []):
-                numbers[entry["file"]] = len(numbers) + 1
-    return numbers
+    parts = yaml.safe_load((root / "_toc.yml").read_text()).get("parts", [])
+    numbered = [e["file"] for p in parts if p.get("numbered") for e in p.get("chapters", [])]
+    return {page: number for number, page in enumerate(numbered, 1)}
 
 
 def _latex_to_text(text: str) -> str:
@@ -231,25 +207,18 @@ def _read_bib(root: Path) -> dict[str, tuple[str, str]]:
             names = [_latex_to_text(" ".join(p.prelast_names + p.last_names)) for p in people] or [
                 _latex_to_text(entry.fields.get("organization", key))
             ]
-            if len(names) == 1:
-                authors = names[0]
-            elif len(names) == 2:
-                authors = f"{names[0]} and {names[1]}"
-            else:
-                authors = f"{names[0]} et al."
+            authors = " and ".join(names) if len(names) < 3 else f"{names[0]} et al."
             entries[key] = (authors, entry.fields.get("year", "n.d."))
     return entries
 
 
 def plain_text(inline: Token) -> str:
     """The text of an inline token (a heading's, say), markup and roles reduced to words."""
-    parts = []
-    for child in inline.children or []:
-        if child.type in ("text", "code_inline", "myst_role", "math_inline"):
-            parts.append(child.content)
-        elif child.type == "softbreak":
-            parts.append(" ")
-    return "".join(parts).strip()
+    words = {"text", "code_inline", "myst_role", "math_inline"}
+    return "".join(
+        c.content if c.type in words else " " * (c.type == "softbreak")
+        for c in inline.children or []
+    ).strip()
 
 
 @dataclass
@@ -274,25 +243,13 @@ def glue_values(ipynb: Path) -> dict[str, Glued]:
             f"{ipynb}: {problem}; the editions quote the book's run, so execute the chapter "
             f"first (python -m tools.execute {ipynb.with_suffix('.md')})"
         ) from None
-    values: dict[str, Glued] = {}
-    for cell in executed.cells:
-        if cell.cell_type == "code":
-            deterministic = DETERMINISTIC_TAG in cell.metadata.get("tags", [])
-            for key, output in extract_glue_data_cell(copy.deepcopy(cell)):
-                values[key] = Glued(output.get("data", {}).get("text/plain", ""), deterministic)
-    return values
-
-
-@dataclass
-class _State:
-    """What a chapter's conversion carries from one cell to the next."""
-
-    section_level: int = 1  # level of the last heading outside an exercise
-    exercise_level: int = 3
-    exercise: Target | None = None  # the exercise being read (between start and end)
-    exercise_open: bool = False
-    solution: str | None = None  # label of the gated solution being read
-    exercises_seen: int = 0
+    return {
+        key: Glued(output.get("data", {}).get("text/plain", ""), deterministic)
+        for cell in executed.cells
+        if cell.cell_type == "code"
+        for deterministic in [DETERMINISTIC_TAG in cell.metadata.get("tags", [])]
+        for key, output in extract_glue_data_cell(copy.deepcopy(cell))
+    }
 
 
 def _flex(text: str) -> str:
@@ -312,36 +269,44 @@ class Converter:
         self.glue = glue
         self.solutions = solutions
         self.parser = markdown_parser(book.extensions)
-        self.state = _State()
+        self.section_level = 1  # level of the last heading outside an exercise
+        self.exercise_level = 3
+        self.exercise: Target | None = None  # the exercise being read (between start and end)
+        self.exercise_open = False
+        self.solution: str | None = None  # label of the gated solution being read
+        self.exercises_seen = 0
         self.chapter = book.numbers.get(page)
-        self.run_marked = False  # a value of the book's run was quoted in this cell
+        self.run_marked = False  # a value of the book's run was quoted in this block
         self.wrote_in_solution = False  # this cell had something inside a gated solution
+        self.title_note = False  # the title cell quoted the run: its note goes after the cell
+        self.prompt_note = False  # an exercise's prompt did: its note goes after the prompt
 
     def cell(self, source: str, where: str) -> str:
-        """The plain markdown of one markdown cell ('' when nothing is left of it)."""
-        self.run_marked = self.wrote_in_solution = False
-        text = _collapse_blank(self._blocks(source, where))
-        if self.run_marked and text:
-            text = f"{text}\n\n{RUN_NOTE}"
-        return text
+        """The plain markdown of one markdown cell ('' when nothing is left of it). A block
+        that quotes a value of the book's run (marked †) is followed by :data:`RUN_NOTE`,
+        except in an exercise's prompt (the note follows the prompt) and in the cell with the
+        chapter's title (:attr:`title_note` says the note belongs after the cell)."""
+        self.wrote_in_solution = self.title_note = False
+        return _collapse_blank(self._blocks(source, where, top=True))
 
     def finish(self, where: str) -> None:
         """Fail if the chapter leaves an exercise or a solution open."""
-        if self.state.exercise_open:
+        if self.exercise_open:
             raise EditionError(f"{where}: an exercise-start has no exercise-end")
-        if self.state.solution is not None:
-            raise EditionError(f"{where}: solution-start {self.state.solution} has no solution-end")
+        if self.solution is not None:
+            raise EditionError(f"{where}: solution-start {self.solution} has no solution-end")
 
     @property
     def in_solution(self) -> bool:
-        return self.state.solution is not None
+        return self.solution is not None
 
-    def _blocks(self, source: str, where: str) -> str:
+    def _blocks(self, source: str, where: str, top: bool = False) -> str:
         """``source`` with each top-level block converted and the lines between kept."""
         lines = source.split("\n")
         tokens = self.parser.parse(source)
         out: list[str] = []
         cursor = index = 0
+        title = False  # this is the cell of the chapter's title
         while index < len(tokens):
             token = tokens[index]
             if token.level != 0 or token.map is None:
@@ -356,9 +321,18 @@ class Converter:
             start, stop = token.map
             structural = re.match(r"\{(exercise|solution)-", token.info.strip()) is not None
             self.wrote_in_solution |= self.in_solution and not structural
+            self.run_marked &= not top
             converted = self._block(
                 tokens[index : end + 1], lines[start:stop], f"{where}, line {start + 1}"
             )
+            title = title or (token.type == "heading_open" and token.tag == "h1")
+            if top and self.run_marked:
+                if title:
+                    self.title_note = True
+                elif self.exercise_open:
+                    self.prompt_note = True
+                elif converted is not None:
+                    converted += f"\n\n{RUN_NOTE}"
             if converted is not None:
                 out += lines[cursor:start]
                 out.append(converted)
@@ -375,13 +349,10 @@ class Converter:
         if token.type == "myst_target":
             return None
         if token.type == "fence":
-            return (
-                self._directive(token, where)
-                if token.info.strip().startswith("{")
-                else "\n".join(lines)
-            )
-        if token.type == "heading_open" and self.state.exercise is None and not self.in_solution:
-            self.state.section_level = int(token.tag[1])
+            directive = token.info.strip().startswith("{")
+            return self._directive(token, where) if directive else "\n".join(lines)
+        if token.type == "heading_open" and self.exercise is None and not self.in_solution:
+            self.section_level = int(token.tag[1])
         for found in walk(block):
             if found.type == "fence" and found.info.strip().startswith("{"):
                 raise EditionError(
@@ -470,29 +441,25 @@ class Converter:
     def _cite(self, name: str, content: str, where: str) -> str:
         if not self.book.references:
             raise EditionError(f"{where}: a citation, but no page of the book has a bibliography")
-        url = self.book.page_url(self.book.references)
-        try:
-            found = [self.book.citation(key.strip()) for key in content.split(",") if key.strip()]
-        except EditionError as error:
-            raise EditionError(f"{where}: {{{name}}}`{content}`: {error}") from None
-        if name == "cite:t":
-            return "; ".join(f"[{authors} ({year})]({url})" for authors, year in found)
-        inner = "; ".join(f"{authors}, {year}" for authors, year in found)
-        return f"([{inner}]({url}))"
+        from docutils.nodes import make_id
+
+        links = []
+        for key in filter(None, (key.strip() for key in content.split(","))):
+            try:
+                authors, year = self.book.citation(key)
+            except EditionError as error:
+                raise EditionError(f"{where}: {{{name}}}`{content}`: {error}") from None
+            anchor = make_id(self.book.cite_id.format(key=key, bibliography_count=1))
+            text = f"{authors} ({year})" if name == "cite:t" else f"{authors}, {year}"
+            links.append(f"[{text}]({self.book.page_url(self.book.references, anchor)})")
+        return "; ".join(links) if name == "cite:t" else f"({'; '.join(links)})"
 
     def _page(self, target: str, where: str) -> str:
         """The book page that a ``{doc}`` target names (relative to this page, or from the
         book's root when it starts with ``/``)."""
         target = re.sub(r"\.(md|ipynb)$", "", target.strip())
-        parts = [] if target.startswith("/") else list(Path(self.page).parent.parts)
-        for part in target.split("/"):
-            if part == "..":
-                if not parts:
-                    raise EditionError(f"{where}: {target!r} leaves the book")
-                parts.pop()
-            elif part not in ("", "."):
-                parts.append(part)
-        page = "/".join(parts)
+        here = "" if target.startswith("/") else posixpath.dirname(self.page)
+        page = posixpath.normpath(posixpath.join(here, target.lstrip("/")))
         if page not in self.book.pages:
             raise EditionError(
                 f"{where}: {target!r} is not a page of the book (_toc.yml lists "
@@ -502,41 +469,37 @@ class Converter:
 
     def _directive(self, token: Token, where: str) -> str | None:
         name, directive = parse_directive(token, where)
-        state = self.state
         if name == "exercise-start":
-            if state.exercise_open or state.solution is not None:
+            if self.exercise_open or self.solution is not None:
                 raise EditionError(f"{where}: an exercise starts inside another or a solution")
-            state.exercises_seen += 1
+            self.exercises_seen += 1
             label = directive.options.get("label", "")
-            state.exercise = self.book.labels.get(label) if label else None
-            if state.exercise is None:
-                number = f"{self.chapter}." if self.chapter else ""
-                state.exercise = Target(
-                    self.page, label, f"Exercise {number}{state.exercises_seen}"
-                )
-            state.exercise_level = min(state.section_level + 1, 6)
-            state.exercise_open = True
-            title = state.exercise.title
+            number = f"{self.chapter}." if self.chapter else ""
+            self.exercise = self.book.labels.get(label) or Target(
+                self.page, label, f"Exercise {number}{self.exercises_seen}"
+            )
+            self.exercise_level, self.exercise_open = min(self.section_level + 1, 6), True
+            title = self.exercise.title
             if directive.arguments:
                 title += f" ({self._nested(' '.join(directive.arguments), where)})"
-            return "#" * state.exercise_level + " " + title
+            return "#" * self.exercise_level + " " + title
         if name == "exercise-end":
-            if not state.exercise_open:
+            if not self.exercise_open:
                 raise EditionError(f"{where}: exercise-end without exercise-start")
-            state.exercise_open = False
-            return None
+            self.exercise_open, note, self.prompt_note = False, self.prompt_note, False
+            return RUN_NOTE if note else None
         if name == "solution-start":
-            if state.solution is not None or state.exercise_open:
+            if self.solution is not None or self.exercise_open:
                 raise EditionError(f"{where}: a solution starts inside an exercise or solution")
             label = directive.arguments[0] if directive.arguments else ""
-            target = self.book.labels.get(label) or state.exercise
-            state.solution = label or "(no label)"
+            target = self.book.labels.get(label) or self.exercise
+            self.solution = label or "(no label)"
             title = f"Solution to {target.title}" if target else "Solution"
-            return "#" * min(state.exercise_level + 1, 6) + f" {title}" if self.solutions else None
+            return "#" * min(self.exercise_level + 1, 6) + f" {title}" if self.solutions else None
         if name == "solution-end":
-            if state.solution is None:
+            if self.solution is None:
                 raise EditionError(f"{where}: solution-end without solution-start")
-            state.solution = state.exercise = None
+            self.solution = self.exercise = None
             return None
         body = self._nested("\n".join(directive.body), where)  # {tip}
         return "\n".join(["> **Tip**", ">"] + [f"> {line}".rstrip() for line in body.split("\n")])

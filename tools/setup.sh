@@ -6,14 +6,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # System packages: Fashion-MNIST offline (dataset-fashion-mnist), Graphviz for
-# keras.utils.plot_model, Chromium for the browser test of the rendered book.
+# keras.utils.plot_model, Chromium for the browser test of the rendered book, npm for the
+# slides' reveal.js (make slides); with WITH_TEX=1 (make pdf) TeX Live for the book's PDF.
 APT_PACKAGES=(dataset-fashion-mnist graphviz chromium fonts-dejavu-core)
+[ "${WITH_TEX:-0}" = 1 ] && APT_PACKAGES+=(texlive-xetex texlive-latex-extra texlive-fonts-recommended latexmk poppler-utils)
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
   for pkg in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" \
       || missing+=("$pkg")
   done
+  command -v npm >/dev/null 2>&1 || missing+=(npm)   # reveal.js for make slides
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""

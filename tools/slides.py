@@ -2,14 +2,11 @@
 
     python -m tools.slides [chapters/NN_name.md ...] [--out _build/html/slides]
 
-A deck opens on a title slide, then shows the cells of ``chapters/NN_name.md`` that carry
-Jupyter's ``slideshow`` metadata (``slide``, ``subslide``, ``fragment``, ``-``, ``notes``;
-unmarked cells stay out), with the outputs stored in ``chapters/NN_name.ipynb``, rendered by
-nbconvert's slides exporter: markdown made plain by ``tools.myst_markdown`` (the book's glued
-numbers; links into the built book next door), no input where the book hides it or the tag
-``slides-output-only`` asks, Keras summaries as tables (``_ext/keras_summary.py``), figures
-with their alt text. reveal.js (npm's package, :data:`REVEAL`) and MathJax (the book's own,
-``_static/mathjax``) are served from the book: the decks work offline.
+A deck opens on a title slide, then shows the cells of ``chapters/NN_name.md`` marked with
+Jupyter's ``slideshow`` metadata (SLIDES.md), with the outputs stored in the ``.ipynb``,
+rendered by nbconvert's slides exporter (template: ``slides.html.j2``) with the book's numbers,
+links into the book next door, Keras summaries as tables, figures with their alt text, and
+reveal.js and MathJax served from the book: the decks work offline.
 """
 
 from __future__ import annotations
@@ -17,7 +14,6 @@ from __future__ import annotations
 import argparse
 import copy
 import dataclasses
-import importlib.util
 import subprocess
 import sys
 import tarfile
@@ -29,6 +25,7 @@ import nbformat
 from nbconvert import SlidesExporter
 from traitlets.config import Config
 
+from _ext import keras_summary as summary
 from tools import editions
 from tools.common import ROOT, book_config, chapters
 from tools.myst_markdown import Book, Converter, EditionError, glue_values
@@ -38,29 +35,6 @@ REVEAL_FILES = ("LICENSE", "dist/reveal.js", "dist/reveal.css", "dist/theme/whit
                 "dist/plugin/notes.js")  # fmt: skip
 SLIDE_TYPES = {"slide", "subslide", "fragment", "-", "notes", "skip"}
 OUTPUT_ONLY = {"hide-input", "remove-input", "slides-output-only"}
-TEMPLATE = r"""{%- extends 'index.html.j2' -%}
-{% block html_head_js %}{% endblock html_head_js %}
-{% block html_head_js_mathjax %}
-<script>window.MathJax = {tex: {inlineMath: [['$', '$'], ['\\(', '\\)']], processEscapes: true}};
-</script><script defer src="../_static/mathjax/tex-chtml.js"></script>
-{% endblock html_head_js_mathjax %}
-{% block html_head_css %}<link rel="icon" href="../_static/favicon.svg"><style>
-.reveal .slides section { text-align: left; } .reveal .jp-RenderedHTMLCommon { overflow: visible; }
-.reveal .jp-RenderedImage img { max-height: 540px; width: auto; }
-.reveal .jp-RenderedHTMLCommon table { font-size: 18px; } .reveal pre { font-size: 0.5em; }
-</style>{% endblock html_head_css %}
-{% block data_png scoped %}<div class="jp-RenderedImage jp-OutputArea-output">
-<img src="data:image/png;base64,{{ output.data['image/png'] | escape_html }}"
- alt="{{ cell.metadata.get('mystnb', {}).get('image', {}).get('alt', '') | escape_html }}">
-</div>{% endblock data_png %}
-{% block footer_js %}
-<script src="{{ resources.reveal.url_prefix }}/dist/reveal.js"></script>
-<script src="{{ resources.reveal.url_prefix }}/dist/plugin/notes.js"></script>
-<script>Reveal.initialize({hash: true, slideNumber: "c/t", transition: "none",
-  width: {{ resources.reveal.width }}, height: {{ resources.reveal.height }},
-  plugins: [RevealNotes]});</script>
-{% endblock footer_js %}
-"""
 
 
 def vendor_reveal(dest: Path, cache: Path = ROOT / "_build") -> None:
@@ -78,14 +52,7 @@ def vendor_reveal(dest: Path, cache: Path = ROOT / "_build") -> None:
             target.write_bytes(archive.extractfile(f"package/{member}").read())
 
 
-def _summary_module():
-    spec = importlib.util.spec_from_file_location("keras_summary", ROOT / "_ext/keras_summary.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _plain_outputs(outputs: list, summary) -> list:
+def _plain_outputs(outputs: list) -> list:
     """Outputs as the book shows them: no stderr; Keras summaries (rich) as tables."""
     kept = []
     for output in outputs:
@@ -122,7 +89,6 @@ def deck(book: Book, md: Path, source: nbformat.NotebookNode | None = None):
     title += f"*{book_config(book.root)['title']}*\n\n"
     title += f"[Read the chapter](../{page}.html) · [Open it in Colab]({colab})"
     cells = [nbformat.v4.new_markdown_cell(title, metadata={"slideshow": {"slide_type": "slide"}})]
-    summary = _summary_module()
     for index, (cell, ran) in enumerate(zip(source.cells, run.cells, strict=True)):
         where = f"{md.name}, cell {index}"
         text = converter.cell(cell.source, where) if cell.cell_type == "markdown" else ""
@@ -139,7 +105,7 @@ def deck(book: Book, md: Path, source: nbformat.NotebookNode | None = None):
             cells.append(nbformat.v4.new_markdown_cell(text, metadata=metadata))
         else:
             cells.append(nbformat.v4.new_code_cell(ran.source, metadata=metadata))
-            cells[-1].outputs = _plain_outputs(copy.deepcopy(ran.outputs), summary)
+            cells[-1].outputs = _plain_outputs(copy.deepcopy(ran.outputs))
     converter.finish(md.name)
     nb = nbformat.v4.new_notebook(cells=cells, metadata=copy.deepcopy(run.metadata))
     nb.metadata["title"] = f"{book.numbers[page]} {book.title(page)}"
@@ -152,12 +118,12 @@ def exporter() -> SlidesExporter:
     config.SlidesExporter.update(
         reveal_url_prefix="reveal.js", reveal_theme="white", reveal_width="1280",
         reveal_height="720", exclude_input_prompt=True, exclude_output_prompt=True,
-        anchor_link_text="", template_file="lenet_slides.html.j2",
+        anchor_link_text="", template_file="slides.html.j2",
     )  # fmt: skip
     config.TagRemovePreprocessor.update(
         enabled=True, remove_input_tags=OUTPUT_ONLY, remove_all_outputs_tags={"remove-output"}
     )
-    loader = jinja2.DictLoader({"lenet_slides.html.j2": TEMPLATE})
+    loader = jinja2.FileSystemLoader(Path(__file__).parent)  # slides.html.j2
     return SlidesExporter(config=config, extra_loaders=[loader])
 
 
