@@ -1,12 +1,12 @@
-"""Watch a network learn: per layer and per epoch, how large its gradients are and how many of
-its units are stuck.
+"""Watch a network learn: per layer and epoch, how large its gradients are and how many units
+are stuck.
 
 :class:`ActivationMonitor` is a Keras callback. Before training and after every epoch it takes
 one fixed batch of images and labels and records, for every layer whose activation is a
 sigmoid, tanh or ReLU:
 
-* the L2 norm of the gradient of the loss with respect to that layer's weights (kernel and
-  bias together): how strongly that layer is being pushed to change;
+* the root mean square (RMS) of the gradient of the loss with respect to that layer's weights
+  (kernel and bias together), per parameter: a whole layer's norm grows with its size;
 * the fraction of its outputs that are *saturated*: for a sigmoid, below 0.05 or above 0.95,
   where its slope is under 0.05 (a fifth of its largest slope, 0.25); for tanh, beyond
   ±0.95 (slope under 0.1, a tenth of its largest); for a ReLU, exactly 0, where its slope is
@@ -81,14 +81,14 @@ def _gradients(model: keras.Model, loss, x, y) -> list:
 
 
 class ActivationMonitor(keras.callbacks.Callback):
-    """Record gradient norms and saturated units per layer, before training and every epoch.
+    """Record gradient RMS and saturated units per layer, before training and every epoch.
 
     Args:
         x: a fixed batch of images to measure on (a few hundred are enough).
         y: their integer labels.
 
     After training, :attr:`history` holds ``{"epoch": [0, 1, ...], "layers": [...],
-    "activation": {layer: name}, "grad_norm": {layer: [...]}, "saturated": {layer: [...]}}``,
+    "activation": {layer: name}, "grad_rms": {layer: [...]}, "saturated": {layer: [...]}}``,
     epoch 0 being the untrained network.
     """
 
@@ -127,7 +127,7 @@ class ActivationMonitor(keras.callbacks.Callback):
             "epoch": [],
             "layers": names,
             "activation": {layer.name: _activation_name(layer) for layer in self._layers},
-            "grad_norm": {name: [] for name in names},
+            "grad_rms": {name: [] for name in names},
             "saturated": {name: [] for name in names},
         }
 
@@ -142,10 +142,10 @@ class ActivationMonitor(keras.callbacks.Callback):
             outputs = [outputs]
         self.history["epoch"].append(epoch)
         for layer, output in zip(self._layers, outputs, strict=True):
-            norm = np.sqrt(sum(np.sum(by_variable[id(w)] ** 2) for w in layer.trainable_weights))
+            own = np.concatenate([by_variable[id(w)].ravel() for w in layer.trainable_weights])
             values = keras.ops.convert_to_numpy(output)
             fraction = _saturated_fraction(values, self.history["activation"][layer.name])
-            self.history["grad_norm"][layer.name].append(float(norm))
+            self.history["grad_rms"][layer.name].append(float(np.sqrt(np.mean(own**2))))
             self.history["saturated"][layer.name].append(fraction)
 
     def on_train_begin(self, logs=None) -> None:

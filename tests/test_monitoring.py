@@ -1,4 +1,4 @@
-"""lenet_utils.monitoring: gradient norms and saturated units per layer, per epoch."""
+"""lenet_utils.monitoring: gradient RMS and saturated units per layer, per epoch."""
 
 from __future__ import annotations
 
@@ -21,14 +21,15 @@ def test_monitor_records_every_epoch_and_the_untrained_network(small_fashion):
     assert history["layers"] == SIGMOID_LAYERS
     assert set(history["activation"].values()) == {"sigmoid"}
     for name in SIGMOID_LAYERS:
-        assert len(history["grad_norm"][name]) == 3
-        assert all(np.isfinite(history["grad_norm"][name]))
-        assert all(g > 0 for g in history["grad_norm"][name])
+        assert len(history["grad_rms"][name]) == 3
+        assert all(np.isfinite(history["grad_rms"][name]))
+        assert all(g > 0 for g in history["grad_rms"][name])
         assert all(0.0 <= f <= 1.0 for f in history["saturated"][name])
 
 
-def test_gradient_norms_match_a_direct_computation(small_fashion):
-    """The epoch-0 figure is the gradient of the mean loss on the probe batch, per layer.
+def test_gradient_rms_matches_a_direct_computation(small_fashion):
+    """The epoch-0 figure is the RMS, over a layer's parameters, of the gradient of the mean
+    loss on the probe batch.
 
     The reference needs no backend's gradient API, so it holds on every backend: one step of
     plain SGD with learning rate 1 moves each weight by exactly minus its gradient.
@@ -45,10 +46,10 @@ def test_gradient_norms_match_a_direct_computation(small_fashion):
     model.train_on_batch(x, y)
     after = conv1.get_weights()
     steps = [(b - a).astype("float64") for b, a in zip(before, after, strict=True)]
-    expected = np.sqrt(sum(np.sum(step**2) for step in steps))
+    expected = np.sqrt(sum(np.sum(step**2) for step in steps) / conv1.count_params())
     assert expected > 0
     # float32 weights: their difference keeps about four of the gradient's digits
-    assert monitor.history["grad_norm"]["conv1"][0] == pytest.approx(expected, rel=1e-3)
+    assert monitor.history["grad_rms"]["conv1"][0] == pytest.approx(expected, rel=1e-3)
 
 
 def test_relu_units_count_as_saturated_when_inactive():
