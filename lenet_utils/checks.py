@@ -13,8 +13,10 @@ says what to pass. Models of the three APIs are followed in the order they call 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import math
 import numbers
 from functools import lru_cache
 from pathlib import Path
@@ -495,7 +497,19 @@ _TARGETS = {  # targets computed from the context a check cell passes (the learn
     "class_means": lambda c: np.stack(
         [c["data"].x_train[c["data"].y_train == k].mean(axis=0) for k in range(10)]
     ),
+    "mcnemar": lambda c, which: _mcnemar(*c["runs"])[which],
 }
+
+
+def _mcnemar(run_a: dict, run_b: dict) -> dict:
+    """McNemar's exact test of two runs of chapter 8's study on the same test images."""
+    a, b = (
+        np.unpackbits(np.frombuffer(base64.b64decode(run["correct"]), np.uint8)).astype(bool)
+        for run in (run_a, run_b)
+    )
+    only_a, only_b = int(np.sum(a & ~b)), int(np.sum(~a & b))
+    tail = sum(math.comb(only_a + only_b, k) for k in range(min(only_a, only_b) + 1))
+    return {"b": only_a, "c": only_b, "p": min(1.0, 2 * tail / 2 ** (only_a + only_b))}
 
 
 def _dropout(model: keras.Model, context: dict) -> Check:

@@ -6,6 +6,7 @@ import pytest
 
 from lenet_utils import LENET5_PARAMS, RECIPE, evaluate, load_study, load_trained_lenet5
 from lenet_utils.assets import study_names
+from tools.common import ROOT
 
 
 def test_the_stored_reference_model_scores_what_its_record_says(fashion):
@@ -39,41 +40,92 @@ def test_an_unknown_study_is_refused_with_the_list(name):
         load_study(name)
 
 
-def test_the_stored_modern_study_ran_the_code_its_chapter_shows():
-    """Chapter 8 plots lenet_utils/assets/modern.json: the networks and training code that
-    made it must be the chapter's cells tagged `study`, as they are now. After changing those
-    cells, rerun `python -m experiments.modern` (and `--timing`)."""
+def _studies_of_chapters() -> list[str]:
+    return [name for name in study_names() if "chapter" in load_study(name)]
+
+
+@pytest.mark.parametrize("name", _studies_of_chapters())
+def test_a_stored_study_ran_the_code_its_chapter_shows(name):
+    """A chapter plots lenet_utils/assets/NAME.json: the code that made it must be the
+    chapter's cells tagged `study`, as they are now, and every run it plans must be there.
+    After changing those cells, rerun `python -m experiments.study CHAPTER`."""
     import hashlib
 
-    from experiments.modern import study_code
+    from experiments.study import load_study_code, study_code
 
-    record = load_study("modern")
-    code = study_code()
+    record = load_study(name)
+    chapter = ROOT / record["chapter"]
+    code = study_code(chapter)
     assert record["code_sha256"] == hashlib.sha256(code.encode()).hexdigest(), (
-        "chapters/08_modern_lenet.md's study cells changed since the study ran: rerun "
-        "python -m experiments.modern"
+        f"{record['chapter']}'s study cells changed since the study ran: rerun "
+        f"python -m experiments.study {chapter.stem}"
     )
-    assert record["complete"]
-    assert record["recipe"]["batch_size"] == RECIPE.batch_size
-    runs = {(r["network"], r["seed"], r["epochs"]) for r in record["runs"]}
-    for network in record["networks"]:
+    assert record["complete"] and record["epochs"] == RECIPE.epochs
+    assert record["train_images"] == RECIPE.split_sizes()[0] + RECIPE.split_sizes()[1]
+    study = load_study_code(code, chapter)
+    runs = {(r["network"], r["seed"]) for r in record["runs"]}
+    for network in study.get("NETWORKS", {}):
         for seed in record["seeds"]:
-            assert (network, seed, record["epochs"]) in runs
-    for variant in record["variants"]:
-        for seed in record["ablation_seeds"]:
-            assert (variant, seed, record["epochs"]) in runs
-    timing = record["epoch_seconds"]["seconds"]
-    assert set(timing) == set(record["networks"]) and all(len(s) >= 2 for s in timing.values())
+            assert (network, seed) in runs, f"{name}: no run of {network!r} with seed {seed}"
+    if "TIMED" in study:
+        timing = record["epoch_seconds"]["seconds"]
+        assert set(timing) == set(study["TIMED"]) and all(len(s) >= 2 for s in timing.values())
 
 
-def test_the_modern_study_refuses_what_would_spoil_its_record(tmp_path, monkeypatch, capsys):
-    from experiments import modern
+def test_the_study_runner_refuses_what_would_spoil_a_record(tmp_path, monkeypatch, capsys):
+    from experiments import study
 
     with pytest.raises(SystemExit):
-        modern.parse_args(["--subset", "100"])
+        study.parse_args(["08_modern_lenet", "--subset", "100"])
     assert "give --out" in capsys.readouterr().err
     with pytest.raises(SystemExit, match="no .* to resume"):
-        modern._previous_runs(tmp_path / "missing.json", {})
+        study._previous_runs(tmp_path / "missing.json", {})
+    with pytest.raises(SystemExit, match="no such chapter"):
+        study.chapter_path("99_nothing")
     monkeypatch.setenv("LENET_MAX_EPOCHS", "1")
     with pytest.raises(SystemExit, match="LENET_MAX_EPOCHS is set"):
-        modern.main(["--out", str(tmp_path / "x.json")])
+        study.main(["08_modern_lenet", "--out", str(tmp_path / "x.json")])
+
+
+def test_a_study_cell_after_the_cell_that_runs_the_study_is_refused(tmp_path):
+    from experiments.study import study_code
+
+    chapter = tmp_path / "chapter.md"
+    chapter.write_text(
+        "```{code-cell} ipython3\n:tags: [run-study]\n\nstudy = run_study()\n```\n\n"
+        "```{code-cell} ipython3\n:tags: [study]\n\ndef run_study(): ...\n```\n"
+    )
+    with pytest.raises(SystemExit, match="move it after all of them"):
+        study_code(chapter)
+
+
+def test_chapter_8s_study_runs_every_network_through_its_own_code(tmp_path):
+    """The path a reader with a GPU takes (RUN_STUDY = True) at a tiny scale: every network
+    of chapter 8, one seed, one epoch, 256 images."""
+    import json
+
+    from experiments.study import main
+
+    out = tmp_path / "modern.json"
+    assert (
+        main(
+            [
+                "08_modern_lenet",
+                "--seeds",
+                "0",
+                "--epochs",
+                "1",
+                "--subset",
+                "256",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    record = json.loads(out.read_text())
+    assert record["complete"] and record["train_images"] == 256
+    names = [run["network"] for run in record["runs"]]
+    assert len(names) == len(set(names)) == 9  # the staircase's steps
+    for run in record["runs"]:
+        assert len(run["history"]["val_accuracy"]) == 1 and len(run["correct"]) == 44
