@@ -10,9 +10,8 @@ Both start from each chapter's grader edition (``tools.editions.edition(grader=T
 ``nbgrader_config.py`` from ``grading/``; yours is kept); ``otter`` writes Otter Assign's
 format (configuration from ``grading/otter/``): each check an autograded question (its
 self-check a public test worth 0 points, the whole cell a hidden test worth its points), each
-written answer worth points a question graded by hand. ``key`` writes the instructors' answer
-key (``grading.answers``). A chapter that breaks the format stops the tool, naming the cell and
-what to change.
+written answer worth points a question graded by hand; ``key``, the instructors' answer key.
+A chapter that breaks the format stops the tool, naming the cell and what to change.
 """
 
 from __future__ import annotations
@@ -391,10 +390,9 @@ def main(argv: list[str] | None = None) -> int:
         tool.add_argument("chapters", nargs="*", type=Path, help="chapters/NN_name.md (all)")
     args = parser.parse_args(argv)
     files = [c.resolve() for c in args.chapters] or chapters()
-    if args.tool == "key":
-        from grading import answers
-
-        return answers.main(["key", "--out", str(args.out), *map(str, files)])
+    if args.tool == "key":  # grading.answers writes it
+        key = __import__("grading.answers").answers.main
+        return key(["key", "--out", str(args.out), *map(str, files)])
     try:
         if args.tool == "points":
             report = [_summary(f.stem, parts(source_notebook(f), f.name)) for f in files]
