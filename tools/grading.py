@@ -139,8 +139,7 @@ _book = lru_cache(maxsize=4)(Book.load)  # the book whose chapters are assigned,
 
 
 def source_notebook(chapter: Path) -> nbformat.NotebookNode:
-    """The chapter with its solutions, ready for a grader: its grader edition, checked first
-    (:func:`parts`)."""
+    """The chapter with its solutions, as a grader gets it, checked first (:func:`parts`)."""
     chapter = Path(chapter)
     if chapter.suffix != ".md" or not chapter.is_file():
         raise GradingError(f"{chapter}: not a chapter's .md file; pass chapters/NN_name.md")
@@ -237,8 +236,7 @@ def assert_self_checks(code: str) -> str:
 
 
 def _test_cell(name: str, code: str, *, hidden: bool, points: float) -> nbformat.NotebookNode:
-    """An exception-based otter test case: a function of the notebook's variables that runs
-    ``code``."""
+    """An exception-based otter test: a function of the notebook's variables that runs ``code``."""
     arguments = ", ".join(_free_names(code))
     body = "\n".join("    " + line if line.strip() else "" for line in code.split("\n"))
     config = yaml.safe_dump({"hidden": hidden, "points": points}, sort_keys=False)
@@ -357,9 +355,7 @@ def otter_notebook(nb: nbformat.NotebookNode, name: str, config: dict) -> nbform
 
 def otter_config(name: str) -> dict:
     """The Otter Assign configuration of the chapter ``name``: grading/otter/assignment.yml."""
-    config = yaml.safe_load(OTTER_CONFIG.read_text())
-    config["name"] = name
-    return config
+    return {**yaml.safe_load(OTTER_CONFIG.read_text()), "name": name}
 
 
 def otter_requirements() -> str:
